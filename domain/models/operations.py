@@ -1,0 +1,79 @@
+"""Operational records: sync runs and the webhook inbox."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.models.base import Base, IdMixin, TimestampMixin, org_fk, utcnow
+
+
+class SyncStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class SyncRun(IdMixin, TimestampMixin, Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        Index("ix_sync_runs_page_created", "page_id", "created_at"),
+        Index("ix_sync_runs_org_status", "organization_id", "status"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = org_fk()
+    page_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    # full, incremental, details, contacts, conversations, messages, status
+    scope: Mapped[str] = mapped_column(String(30))
+    # manual, cron, auto_connect, webhook, api
+    trigger: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default=SyncStatus.QUEUED.value)
+    phase: Mapped[str | None] = mapped_column(String(40))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
+    graph_calls: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class WebhookEventStatus(enum.StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class WebhookEvent(IdMixin, Base):
+    """One signed delivery from Meta, stored raw before it is acknowledged."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_status_received", "status", "received_at"),)
+
+    # Known only once the delivery is applied (the page or WABA it names).
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    object: Mapped[str | None] = mapped_column(String(40))
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    # sha256 of the raw body: an identical redelivery is the same row.
+    body_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # Meta's ids named in the delivery (mid, wamid, watermark, template id + event).
+    dedup_keys: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default=WebhookEventStatus.RECEIVED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]

@@ -1,0 +1,29 @@
+"""What the domain needs from the outside world, as Protocols (implemented in tasks/ and
+server.py; the domain never imports them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+JSONDict = dict[str, Any]
+
+
+class JobQueue(Protocol):
+    """Sends background jobs (Dramatiq messages). Arguments are ids and plain values."""
+
+    def enqueue(self, actor_name: str, **kwargs: Any) -> None: ...
+
+
+class EventBus(Protocol):
+    """Fans events out to live GraphQL subscriptions (Redis pub/sub or in-memory)."""
+
+    async def publish(self, channel: str, event: JSONDict) -> None: ...
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[JSONDict]]: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,124 @@
+"""The checks behind ``/api/health`` (shape of spec/auto-connect.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import (
+    ChannelStatus,
+    ConnectionStatus,
+    Conversation,
+    MetaConnection,
+    Page,
+    SyncRun,
+    SyncStatus,
+)
+
+TOKEN_WARNING_WINDOW = timedelta(days=7)
+SYNC_STALE_AFTER = timedelta(hours=2)
+
+
+@dataclass
+class HealthReport:
+    status: str  # healthy | degraded | unhealthy
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _worst(statuses: list[str]) -> str:
+    if "error" in statuses:
+        return "unhealthy"
+    if "warning" in statuses:
+        return "degraded"
+    return "healthy"
+
+
+async def check_health(session: AsyncSession, now: datetime) -> HealthReport:
+    checks: dict[str, dict[str, Any]] = {}
+    try:
+        await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        checks["database"] = {"status": "error", "message": type(exc).__name__}
+        return HealthReport(status="unhealthy", checks=checks)
+    checks["database"] = {"status": "ok"}
+
+    live_pages = Page.deleted_at.is_(None)
+    page_total = await _scalar(session, select(func.count()).where(live_pages))
+    pages_needing_auth = await _scalar(
+        session,
+        select(func.count()).where(
+            live_pages, Page.status == ChannelStatus.REAUTHORIZATION_REQUIRED.value
+        ),
+    )
+    pages_check: dict[str, Any] = {"status": "ok", "count": page_total}
+    if pages_needing_auth:
+        pages_check.update(status="warning", reauthorizationRequired=pages_needing_auth)
+    checks["facebookPages"] = pages_check
+
+    live_conn = MetaConnection.deleted_at.is_(None)
+    expiring = await _scalar(
+        session,
+        select(func.count()).where(
+            live_conn,
+            MetaConnection.status == ConnectionStatus.ACTIVE.value,
+            MetaConnection.expires_at.is_not(None),
+            MetaConnection.expires_at < now + TOKEN_WARNING_WINDOW,
+        ),
+    )
+    broken = await _scalar(
+        session,
+        select(func.count()).where(
+            live_conn,
+            MetaConnection.status.in_(
+                [
+                    ConnectionStatus.REAUTHORIZATION_REQUIRED.value,
+                    ConnectionStatus.EXPIRED.value,
+                    ConnectionStatus.INVALID.value,
+                ]
+            ),
+        ),
+    )
+    token_check: dict[str, Any] = {"status": "ok"}
+    if expiring or broken:
+        token_check = {
+            "status": "warning",
+            "expiringSoon": expiring,
+            "reauthorizationRequired": broken,
+        }
+    checks["tokenExpiration"] = token_check
+
+    conversations = await _scalar(
+        session, select(func.count()).where(Conversation.deleted_at.is_(None))
+    )
+    checks["conversations"] = {"status": "ok", "count": conversations}
+
+    failed_recently = await _scalar(
+        session,
+        select(func.count()).where(
+            SyncRun.status == SyncStatus.FAILED.value,
+            SyncRun.created_at > now - SYNC_STALE_AFTER,
+        ),
+    )
+    stale = await _scalar(
+        session,
+        select(func.count()).where(
+            live_pages,
+            Page.status == ChannelStatus.ACTIVE.value,
+            Page.last_synced_at.is_not(None),
+            Page.last_synced_at < now - SYNC_STALE_AFTER,
+        ),
+    )
+    sync_check: dict[str, Any] = {"status": "ok"}
+    if failed_recently or stale:
+        sync_check = {"status": "warning", "failedRecently": failed_recently, "stalePages": stale}
+    checks["sync"] = sync_check
+
+    return HealthReport(status=_worst([c["status"] for c in checks.values()]), checks=checks)
+
+
+async def _scalar(session: AsyncSession, stmt: Any) -> int:
+    return int((await session.execute(stmt)).scalar_one())

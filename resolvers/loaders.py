@@ -1,0 +1,159 @@
+"""DataLoaders, made per operation: each batch runs once per tick in its own read session,
+with one statement for the whole batch, and returns results in key order."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from domain.models import Contact, Conversation, Message, Page
+from domain.pagination import Slice
+from domain.repositories.base import OrgScoped
+from domain.repositories.channels import PageRepository
+from domain.repositories.messaging import (
+    ContactRepository,
+    ConversationFilter,
+    ConversationRepository,
+    MessageRepository,
+)
+from domain.services.identity import Principal
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R", bound=OrgScoped[Any])
+
+Key = tuple[Hashable, ...]
+
+
+@dataclass
+class RequestLoaders:
+    page: DataLoader[uuid.UUID, Page | None]
+    conversation: DataLoader[uuid.UUID, Conversation | None]
+    message: DataLoader[uuid.UUID, Message | None]
+    contact: DataLoader[uuid.UUID, Contact | None]
+    conversations_of_page: DataLoader[Key, Slice[Conversation]]
+    conversation_count_of_page: DataLoader[Key, int]
+    contacts_of_page: DataLoader[Key, Slice[Contact]]
+    contact_count_of_page: DataLoader[Key, int]
+    messages_of_conversation: DataLoader[Key, Slice[Message]]
+    message_count_of_conversation: DataLoader[uuid.UUID, int]
+
+
+def make_loader_factory(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> Callable[[Principal], RequestLoaders]:
+    def build(principal: Principal) -> RequestLoaders:
+        return _build(session_factory, principal.organization_id)
+
+    return build
+
+
+def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> RequestLoaders:
+    def repo_batch(
+        repo_cls: type[R], fetch: Callable[[R, list[K]], Awaitable[dict[K, V]]], missing: V
+    ) -> Callable[[list[K]], Awaitable[list[V]]]:
+        async def load(keys: list[K]) -> list[V]:
+            async with factory() as session:
+                found = await fetch(repo_cls(session, org), keys)
+            return [found.get(key, missing) for key in keys]
+
+        return load
+
+    def by_id(repo_cls: type[OrgScoped[Any]]) -> DataLoader[uuid.UUID, Any]:
+        async def fetch(repo: OrgScoped[Any], keys: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+            return await repo.get_many(keys)
+
+        return DataLoader(repo_batch(repo_cls, fetch, None))
+
+    async def conversations(
+        repo: ConversationRepository, keys: list[Key]
+    ) -> dict[Key, Slice[Conversation]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Conversation]]:
+            first, after, criteria = params
+            assert isinstance(criteria, ConversationFilter)
+            return await repo.first_by_pages(
+                ids, first=int(str(first)), after=_opt_str(after), filter=criteria
+            )
+
+        return await _grouped(keys, run)
+
+    async def conversation_counts(repo: ConversationRepository, keys: list[Key]) -> dict[Key, int]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+            (criteria,) = params
+            assert isinstance(criteria, ConversationFilter)
+            return await repo.count_by_pages(ids, criteria)
+
+        return await _grouped(keys, run)
+
+    async def contacts(repo: ContactRepository, keys: list[Key]) -> dict[Key, Slice[Contact]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Contact]]:
+            first, after, search = params
+            return await repo.first_by_pages(
+                ids, first=int(str(first)), after=_opt_str(after), search=_opt_str(search)
+            )
+
+        return await _grouped(keys, run)
+
+    async def contact_counts(repo: ContactRepository, keys: list[Key]) -> dict[Key, int]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+            (search,) = params
+            return await repo.count_by_pages(ids, _opt_str(search))
+
+        return await _grouped(keys, run)
+
+    async def messages(repo: MessageRepository, keys: list[Key]) -> dict[Key, Slice[Message]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Message]]:
+            first, after = params
+            return await repo.first_by_conversations(
+                ids, first=int(str(first)), after=_opt_str(after)
+            )
+
+        return await _grouped(keys, run)
+
+    async def message_counts(
+        repo: MessageRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        return await repo.count_by_conversations(keys)
+
+    empty: Slice[Any] = Slice(items=[], cursors=[], has_next=False)
+    return RequestLoaders(
+        page=by_id(PageRepository),
+        conversation=by_id(ConversationRepository),
+        message=by_id(MessageRepository),
+        contact=by_id(ContactRepository),
+        conversations_of_page=DataLoader(repo_batch(ConversationRepository, conversations, empty)),
+        conversation_count_of_page=DataLoader(
+            repo_batch(ConversationRepository, conversation_counts, 0)
+        ),
+        contacts_of_page=DataLoader(repo_batch(ContactRepository, contacts, empty)),
+        contact_count_of_page=DataLoader(repo_batch(ContactRepository, contact_counts, 0)),
+        messages_of_conversation=DataLoader(repo_batch(MessageRepository, messages, empty)),
+        message_count_of_conversation=DataLoader(repo_batch(MessageRepository, message_counts, 0)),
+    )
+
+
+async def _grouped(
+    keys: Sequence[Key],
+    run: Callable[[Key, list[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]],
+) -> dict[Key, V]:
+    """Keys are ``(parent id, *params)``; one query per distinct params (normally one)."""
+    groups: dict[Key, list[uuid.UUID]] = defaultdict(list)
+    for key in keys:
+        parent = key[0]
+        assert isinstance(parent, uuid.UUID)
+        groups[key[1:]].append(parent)
+    out: dict[Key, V] = {}
+    for params, parents in groups.items():
+        for parent, value in (await run(params, parents)).items():
+            out[(parent, *params)] = value
+    return out
+
+
+def _opt_str(value: Hashable) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,10 @@
+"""REST shims: one module per family of DESIGN.md §7."""
+
+from __future__ import annotations
+
+from resolvers.rest import auto_connect
+from resolvers.rest.routing import Endpoint
+
+
+def all_endpoints() -> list[Endpoint]:
+    return [*auto_connect.ENDPOINTS]

@@ -1,0 +1,36 @@
+"""The runtime objects adapters need, built once by server.py (the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.ports import EventBus, JobQueue
+from domain.uow import UnitOfWork
+from domain.vault import TokenVault
+from resolvers.auth import JwtCodec
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class AppServices:
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    jobs: JobQueue
+    bus: EventBus
+    vault: TokenVault
+    jwt: JwtCodec
+    cron_secret: str = ""
+    clock: SystemClock = field(default_factory=SystemClock)
+    # Extra health probes (Graph circuit breakers, broker, ...) keyed by check name.
+    health_probes: dict[str, Any] = field(default_factory=dict)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.jobs, self.bus)

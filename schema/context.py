@@ -1,0 +1,69 @@
+"""The per-request GraphQL context, and the loader registry it hands to field resolvers.
+
+Loaders are made fresh for each operation (HTTP request, or each operation on a WebSocket)
+by the ``PerOperationLoaders`` extension; they live in a context variable because the
+operations of one WebSocket share one context object but each runs in its own task.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from strawberry.dataloader import DataLoader
+
+from domain.models import Contact, Conversation, Message, Page
+from domain.pagination import Slice
+from domain.services.identity import Principal
+
+
+class Loaders(Protocol):
+    """What field resolvers may load; built by ``resolvers.loaders``."""
+
+    page: DataLoader[uuid.UUID, Page | None]
+    conversation: DataLoader[uuid.UUID, Conversation | None]
+    message: DataLoader[uuid.UUID, Message | None]
+    contact: DataLoader[uuid.UUID, Contact | None]
+    conversations_of_page: DataLoader[tuple[Hashable, ...], Slice[Conversation]]
+    conversation_count_of_page: DataLoader[tuple[Hashable, ...], int]
+    contacts_of_page: DataLoader[tuple[Hashable, ...], Slice[Contact]]
+    contact_count_of_page: DataLoader[tuple[Hashable, ...], int]
+    messages_of_conversation: DataLoader[tuple[Hashable, ...], Slice[Message]]
+    message_count_of_conversation: DataLoader[uuid.UUID, int]
+
+
+_current_loaders: ContextVar[Loaders | None] = ContextVar("metasync_loaders", default=None)
+
+
+@dataclass
+class Context:
+    """What every resolver sees. ``principal`` is None only before a WebSocket's
+    ``connection_init`` has been accepted."""
+
+    principal: Principal | None
+    make_loaders: Callable[[Principal], Loaders]
+    services: Any  # resolvers.app.AppServices; typed loosely to keep schema → resolvers out
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def viewer(self) -> Principal:
+        if self.principal is None:
+            raise PermissionError("not authenticated")
+        return self.principal
+
+    @property
+    def loaders(self) -> Loaders:
+        current = _current_loaders.get()
+        if current is None:
+            current = self.make_loaders(self.viewer)
+            _current_loaders.set(current)
+        return current
+
+    def reset_loaders(self) -> None:
+        """Start a fresh set of loaders for the operation running in this task."""
+        _current_loaders.set(None)

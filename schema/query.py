@@ -1,0 +1,34 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.graphql import query as resolvers
+from schema.connections import Connection
+from schema.types import GraphInfo, Node, Page, Viewer
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The authenticated user and their organization.")
+    def viewer(self, info: GraphInfo) -> Viewer:
+        return resolvers.resolve_viewer(info)
+
+    @strawberry.field(description="Any object by global id; null if missing or not visible.")
+    async def node(self, info: GraphInfo, id: strawberry.ID) -> Node | None:
+        return await resolvers.resolve_node(info, id)
+
+    @strawberry.field(description="Objects by global ids, in order; null where not visible.")
+    async def nodes(self, info: GraphInfo, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolvers.resolve_nodes(info, list(ids))
+
+    @strawberry.field(description="The organization's Facebook Pages, by name.")
+    async def pages(
+        self, info: GraphInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[Page]:
+        return await resolvers.resolve_pages(info, first, after)
+
+    @strawberry.field(description="A Page by global id; null if missing or not visible.")
+    async def page(self, info: GraphInfo, id: strawberry.ID) -> Page | None:
+        return await resolvers.resolve_page(info, id)

@@ -1,0 +1,232 @@
+"""GraphQL object types, each built from a domain model with ``from_domain``.
+
+Nested lists resolve through ``info.context.loaders`` only, so a query costs a constant
+number of SQL statements however many parents it lists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry.types import Info
+
+from domain import models
+from domain.pagination import clamp_first
+from domain.services.identity import Principal
+from schema.connections import Connection
+from schema.context import Context
+from schema.enums import ChannelStatus, MessageDirection, MessageStatus, Platform
+from schema.inputs import ConversationFilterInput
+from schema.scalars import JSON, encode_global_id
+
+GraphInfo = Info[Context, None]
+
+
+@strawberry.interface(description="An object with a global id (Relay).")
+class Node:
+    id: strawberry.ID
+    database_id: strawberry.ID = strawberry.field(
+        description="The id the REST shims use in their paths."
+    )
+
+
+def _ids(type_name: str, row_id: uuid.UUID) -> dict[str, Any]:
+    return {"id": encode_global_id(type_name, row_id), "database_id": strawberry.ID(str(row_id))}
+
+
+@strawberry.type
+class Organization(Node):
+    name: str
+
+    @classmethod
+    def from_domain(cls, org_id: uuid.UUID, name: str) -> Self:
+        return cls(**_ids("Organization", org_id), name=name)
+
+
+@strawberry.type
+class Viewer(Node):
+    email: str
+    organization: Organization
+
+    @classmethod
+    def from_principal(cls, principal: Principal) -> Self:
+        return cls(
+            **_ids("User", principal.user_id),
+            email=principal.email,
+            organization=Organization.from_domain(
+                principal.organization_id, principal.organization_name
+            ),
+        )
+
+
+@strawberry.type
+class Contact(Node):
+    platform: Platform
+    platform_user_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    tags: list[str]
+    custom_fields: JSON
+    notes: str | None
+    picture_url: str | None
+
+    @classmethod
+    def from_domain(cls, row: models.Contact) -> Self:
+        return cls(
+            **_ids("Contact", row.id),
+            platform=Platform(row.platform),
+            platform_user_id=row.platform_user_id,
+            name=row.name,
+            email=row.email,
+            phone=row.phone,
+            tags=list(row.tags),
+            custom_fields=JSON(dict(row.custom_fields)),
+            notes=row.notes,
+            picture_url=row.picture_url,
+        )
+
+
+@strawberry.type
+class Message(Node):
+    meta_message_id: str
+    direction: MessageDirection
+    text: str | None
+    attachments: JSON
+    created_time: datetime
+    status: MessageStatus
+
+    @classmethod
+    def from_domain(cls, row: models.Message) -> Self:
+        return cls(
+            **_ids("Message", row.id),
+            meta_message_id=row.meta_message_id,
+            direction=MessageDirection(row.direction),
+            text=row.text,
+            attachments=JSON(list(row.attachments)),
+            created_time=row.created_time,
+            status=MessageStatus(row.status),
+        )
+
+
+@strawberry.type
+class Conversation(Node):
+    meta_conversation_id: str
+    platform: Platform
+    unread_count: int
+    archived: bool
+    muted_until: datetime | None
+    updated_time: datetime
+    snippet: str | None
+    contact_id: strawberry.Private[uuid.UUID | None]
+    row_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_domain(cls, row: models.Conversation) -> Self:
+        return cls(
+            **_ids("Conversation", row.id),
+            meta_conversation_id=row.meta_conversation_id,
+            platform=Platform(row.platform),
+            unread_count=row.unread_count,
+            archived=row.archived,
+            muted_until=row.muted_until,
+            updated_time=row.updated_time,
+            snippet=row.snippet,
+            contact_id=row.contact_id,
+            row_id=row.id,
+        )
+
+    @strawberry.field
+    async def contact(self, info: GraphInfo) -> Contact | None:
+        if self.contact_id is None:
+            return None
+        row = await info.context.loaders.contact.load(self.contact_id)
+        return Contact.from_domain(row) if row else None
+
+    @strawberry.field
+    async def messages(
+        self, info: GraphInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[Message]:
+        loaders = info.context.loaders
+        size = clamp_first(first)
+        page = await loaders.messages_of_conversation.load((self.row_id, size, after))
+        return Connection[Message].from_slice(
+            page,
+            Message.from_domain,
+            lambda: loaders.message_count_of_conversation.load(self.row_id),
+            has_previous=after is not None,
+        )
+
+
+@strawberry.type
+class Page(Node):
+    meta_page_id: str
+    name: str
+    category: str | None
+    about: str | None
+    phone: str | None
+    website: str | None
+    fan_count: int | None
+    followers_count: int | None
+    picture_url: str | None
+    status: ChannelStatus
+    last_synced_at: datetime | None
+    row_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_domain(cls, row: models.Page) -> Self:
+        return cls(
+            **_ids("Page", row.id),
+            meta_page_id=row.meta_page_id,
+            name=row.name,
+            category=row.category,
+            about=row.about,
+            phone=row.phone,
+            website=row.website,
+            fan_count=row.fan_count,
+            followers_count=row.followers_count,
+            picture_url=row.picture_url,
+            status=ChannelStatus(row.status),
+            last_synced_at=row.last_synced_at,
+            row_id=row.id,
+        )
+
+    @strawberry.field
+    async def conversations(
+        self,
+        info: GraphInfo,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: ConversationFilterInput | None = None,
+    ) -> Connection[Conversation]:
+        loaders = info.context.loaders
+        size = clamp_first(first)
+        criteria = (filter or ConversationFilterInput()).to_domain()
+        page = await loaders.conversations_of_page.load((self.row_id, size, after, criteria))
+        return Connection[Conversation].from_slice(
+            page,
+            Conversation.from_domain,
+            lambda: loaders.conversation_count_of_page.load((self.row_id, criteria)),
+            has_previous=after is not None,
+        )
+
+    @strawberry.field
+    async def contacts(
+        self,
+        info: GraphInfo,
+        first: int | None = 20,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Contact]:
+        loaders = info.context.loaders
+        size = clamp_first(first)
+        page = await loaders.contacts_of_page.load((self.row_id, size, after, search))
+        return Connection[Contact].from_slice(
+            page,
+            Contact.from_domain,
+            lambda: loaders.contact_count_of_page.load((self.row_id, search)),
+            has_previous=after is not None,
+        )

@@ -1,0 +1,340 @@
+"""metasync's composition root and command line.
+
+    python server.py [serve] [--host 127.0.0.1] [--port 8000]
+    python server.py migrate | worker | scheduler | rotate-keys | generate-key
+    python server.py issue-token --email E [--org NAME]
+
+Everything is built here from one Settings object: engine, broker, event bus, token vault,
+JWT codec, the Starlette app. Nothing else in the project reads settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import dramatiq
+import structlog
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from domain.database import create_engine, create_session_factory, is_sqlite
+from domain.errors import DomainError
+from domain.services.identity import ensure_user
+from domain.services.token_keys import rotate_all
+from domain.vault import TokenVault, generate_key
+from migrations.runner import upgrade_engine
+from resolvers.auth import AuthenticationError, JwtCodec, authenticate
+from resolvers.graphql.view import MetasyncGraphQL
+from resolvers.http import JSONResponse
+from resolvers.log_config import configure_logging
+from resolvers.middleware import RequestContextMiddleware
+from resolvers.rest import all_endpoints
+from resolvers.rest.auto_connect import health
+from resolvers.rest.families import AUTO_CONNECT, RestError, family_for_path
+from resolvers.rest.openapi import build_openapi, docs_html
+from resolvers.rest.routing import Endpoint, error_response, to_route
+from resolvers.services import AppServices
+from schema import build_schema
+from settings import InsecureSettingsError, Settings
+from tasks.broker import DramatiqJobQueue, create_broker, start_worker
+from tasks.bus import InMemoryEventBus, RedisEventBus
+from tasks.scheduler import PERIODIC_JOBS, Scheduler, redis_slot_claim
+
+VERSION = "0.1.0"
+log = structlog.get_logger("metasync")
+
+
+@dataclass
+class Runtime:
+    """What one process runs: services plus the broker and optional in-process loops."""
+
+    settings: Settings
+    services: AppServices
+    broker: dramatiq.Broker
+    closers: list[Any] = field(default_factory=list)
+
+    @property
+    def embedded(self) -> bool:
+        return self.settings.REDIS_URL is None
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    settings.check_production_ready()
+    engine = create_engine(settings.DATABASE_URL)
+    broker = create_broker(settings.REDIS_URL)
+    bus: InMemoryEventBus | RedisEventBus = (
+        RedisEventBus(settings.REDIS_URL) if settings.REDIS_URL else InMemoryEventBus()
+    )
+    services = AppServices(
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        jobs=DramatiqJobQueue(broker),
+        bus=bus,
+        vault=TokenVault(settings.token_keys),
+        jwt=JwtCodec(
+            secret=settings.JWT_SECRET,
+            algorithms=tuple(settings.JWT_ALGORITHMS),
+            issuer=settings.JWT_ISSUER,
+            audience=settings.JWT_AUDIENCE,
+            ttl=timedelta(seconds=settings.JWT_TTL_SECONDS),
+        ),
+        cron_secret=settings.CRON_SECRET,
+    )
+    return Runtime(settings=settings, services=services, broker=broker)
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    bus = runtime.services.bus
+    if isinstance(bus, RedisEventBus):
+        await bus.aclose()
+    await runtime.services.engine.dispose()
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    migrate_on_start: bool | None = None,
+    run_worker: bool | None = None,
+    run_scheduler: bool | None = None,
+    extra_endpoints: Sequence[Endpoint] = (),
+) -> Starlette:
+    """The ASGI app. In the embedded default it also migrates SQLite at start and runs the
+    worker and the scheduler in-process; tests pass the flags explicitly."""
+    settings, services = runtime.settings, runtime.services
+    embedded = runtime.embedded
+    migrate_on_start = (
+        is_sqlite(settings.DATABASE_URL) if migrate_on_start is None else migrate_on_start
+    )
+    run_worker = embedded if run_worker is None else run_worker
+    run_scheduler = embedded if run_scheduler is None else run_scheduler
+
+    endpoints = [*all_endpoints(), *extra_endpoints]
+    openapi = build_openapi(endpoints, version=VERSION)
+    gql = MetasyncGraphQL(
+        build_schema(production=settings.is_production),
+        services,
+        production=settings.is_production,
+        allowed_origins=settings.CORS_ORIGINS,
+    )
+
+    async def openapi_json(_: Request) -> Response:
+        return JSONResponse(openapi)
+
+    async def docs(_: Request) -> Response:
+        return HTMLResponse(docs_html(openapi))
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    liveness = to_route(
+        Endpoint(
+            AUTO_CONNECT, "GET", "/health", health, "Health (alias of /api/health)", auth="none"
+        ),
+        services,
+    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", gql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", gql),
+        liveness,
+        *(to_route(ep, services) for ep in endpoints),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        family = family_for_path(request.url.path)
+        if family is None:
+            return JSONResponse({"detail": "Not Found" if status == 404 else "Error"}, status)
+        # Under /api an unauthenticated caller learns nothing about which paths exist.
+        if family is not AUTO_CONNECT:
+            try:
+                await authenticate(
+                    services.jwt, services.uow(), request.headers.get("authorization")
+                )
+            except AuthenticationError as auth_exc:
+                return error_response(family, RestError(401, str(auth_exc)))
+        message = "Not found" if status == 404 else "Method not allowed"
+        return error_response(family, RestError(status, message))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if migrate_on_start:
+            await upgrade_engine(services.engine)
+        worker = start_worker(runtime.broker) if run_worker else None
+        scheduler_task = None
+        if run_scheduler:
+            scheduler = make_scheduler(runtime)
+            scheduler_task = asyncio.create_task(scheduler.run_forever())
+        log.info("metasync_started", embedded=embedded, environment=settings.ENVIRONMENT)
+        try:
+            yield
+        finally:
+            if scheduler_task is not None:
+                scheduler_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler_task
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
+            await close_runtime(runtime)
+
+    middleware = [Middleware(RequestContextMiddleware)]
+    if settings.CORS_ORIGINS:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.CORS_ORIGINS,
+                allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            )
+        )
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={404: not_found, 405: not_found},
+        lifespan=lifespan,
+    )
+
+
+def make_scheduler(runtime: Runtime) -> Scheduler:
+    claim = redis_slot_claim(runtime.settings.REDIS_URL) if runtime.settings.REDIS_URL else None
+    return Scheduler(list(PERIODIC_JOBS), runtime.services.jobs, claim=claim)
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def cmd_serve(settings: Settings, host: str, port: int) -> None:
+    runtime = build_runtime(settings)
+    app = create_app(runtime)
+    print(f"metasync {VERSION} on http://{host}:{port}  (GraphQL: /graphql, REST docs: /docs)")
+    uvicorn.run(app, host=host, port=port, log_config=None, ws="websockets-sansio")
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.DATABASE_URL)
+    try:
+        await upgrade_engine(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _issue_token(settings: Settings, email: str, org: str | None) -> str:
+    runtime = build_runtime(settings)
+    try:
+        if is_sqlite(settings.DATABASE_URL):
+            await upgrade_engine(runtime.services.engine)
+        async with runtime.services.uow() as uow:
+            principal = await ensure_user(uow, email, org)
+            await uow.commit()
+        return runtime.services.jwt.issue(principal)
+    finally:
+        await close_runtime(runtime)
+
+
+async def _rotate_keys(settings: Settings) -> str:
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.services.uow() as uow:
+            report = await rotate_all(uow.session, runtime.services.vault)
+            await uow.commit()
+        return f"re-encrypted {report.rotated} token(s); {report.already_current} already current"
+    finally:
+        await close_runtime(runtime)
+
+
+def cmd_worker(settings: Settings) -> None:
+    if not settings.REDIS_URL:
+        sys.exit("worker: set REDIS_URL (the embedded default runs its worker inside the server)")
+    runtime = build_runtime(settings)
+    worker = start_worker(runtime.broker, threads=4)
+    print(
+        "metasync worker consuming", sorted(runtime.broker.get_declared_queues()) or "(no queues)"
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    worker.stop()
+
+
+async def _run_scheduler(settings: Settings) -> None:
+    runtime = build_runtime(settings)
+    try:
+        await make_scheduler(runtime).run_forever()
+    finally:
+        await close_runtime(runtime)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="server.py", description="metasync")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the API (default)")
+    for p in (parser, serve):
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+    sub.add_parser("migrate", help="apply database migrations")
+    token = sub.add_parser(
+        "issue-token", help="create the user/organization if needed; print a JWT"
+    )
+    token.add_argument("--email", required=True)
+    token.add_argument("--org", default=None)
+    sub.add_parser("rotate-keys", help="re-encrypt stored Meta tokens under the newest key")
+    sub.add_parser("generate-key", help="print a new TOKEN_ENCRYPTION_KEYS key")
+    sub.add_parser("worker", help="run a Dramatiq worker (needs REDIS_URL)")
+    sub.add_parser("scheduler", help="run the periodic-job scheduler")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    command = args.command or "serve"
+    if command == "generate-key":
+        print(generate_key())
+        return
+    try:
+        settings = Settings()
+        settings.check_production_ready()
+    except InsecureSettingsError as exc:
+        sys.exit(str(exc))
+    configure_logging(settings.LOG_LEVEL)
+    if command == "serve":
+        cmd_serve(settings, args.host, args.port)
+    elif command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("database migrated")
+    elif command == "issue-token":
+        try:
+            print(asyncio.run(_issue_token(settings, args.email, args.org)))
+        except DomainError as exc:
+            sys.exit(f"issue-token: {exc.message}")
+    elif command == "rotate-keys":
+        print(asyncio.run(_rotate_keys(settings)))
+    elif command == "worker":
+        cmd_worker(settings)
+    elif command == "scheduler":
+        asyncio.run(_run_scheduler(settings))
+
+
+if __name__ == "__main__":
+    main()

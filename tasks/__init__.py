@@ -1,0 +1,1 @@
+"""Background work: Dramatiq broker and actors, event buses, the scheduler."""
