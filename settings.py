@@ -8,10 +8,10 @@ is missing or still a placeholder, and names the variable.
 from __future__ import annotations
 
 import base64
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Development placeholders. They are public (they are in this file), so production rejects them.
 DEV_JWT_SECRET = "dev-insecure-jwt-secret-change-me-0000000000"  # noqa: S105
@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_ISSUER: str | None = None
     JWT_AUDIENCE: str | None = None
-    JWT_ALGORITHMS: list[str] = Field(default_factory=lambda: ["HS256"])
+    JWT_ALGORITHMS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["HS256"])
     JWT_TTL_SECONDS: int = 7 * 24 * 3600
 
     # Comma-separated urlsafe-base64 32-byte keys, newest first.
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
 
     PUBLIC_URL: str = "http://127.0.0.1:8000"
     FRONTEND_URL: str = "http://localhost:3000"
-    CORS_ORIGINS: list[str] = Field(default_factory=list)
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     NOTIFY_WEBHOOK_URL: str | None = None
 
     LOG_LEVEL: str = "INFO"
@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     @field_validator("CORS_ORIGINS", "JWT_ALGORITHMS", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
-        # Environment variables arrive as "a,b"; pydantic-settings would expect JSON.
+        # Environment variables arrive as "a,b" (NoDecode stops pydantic-settings from
+        # insisting on JSON).
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

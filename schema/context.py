@@ -64,6 +64,10 @@ class Context:
             _current_loaders.set(current)
         return current
 
-    def reset_loaders(self) -> None:
-        """Start a fresh set of loaders for the operation running in this task."""
-        _current_loaders.set(None)
+    def start_operation(self) -> None:
+        """Install fresh loaders for the operation about to run in this task.
+
+        They must be set before execution starts: graphql-core runs sibling fields in
+        child tasks, which copy the context variables of this one, so all of them share
+        these loaders (and batch together)."""
+        _current_loaders.set(self.make_loaders(self.viewer) if self.principal else None)

@@ -33,7 +33,7 @@ class PerOperationLoaders(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
-            context.reset_loaders()
+            context.start_operation()
         yield
 
 
@@ -47,15 +47,16 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def extensions(*, production: bool) -> list[Any]:
-    # Strawberry takes extension classes and configured instances alike.
+    # Classes or factories, so each request gets fresh instances. The parser and validation
+    # caches are bounded LRUs that Strawberry shares process-wide per maxsize.
     out: list[Any] = [
         PerOperationLoaders,
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache(maxsize=CACHE_SIZE),
-        ValidationCache(maxsize=CACHE_SIZE),
-        MaskErrors(should_mask_error=_should_mask),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: MaskErrors(should_mask_error=_should_mask),
     ]
     if production:
         out.append(DisableIntrospection)
