@@ -16,12 +16,13 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
+import httpx
 import structlog
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,13 +32,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from domain.database import create_engine, create_session_factory, is_sqlite
 from domain.errors import DomainError
 from domain.services.identity import ensure_user
 from domain.services.token_keys import rotate_all
 from domain.vault import TokenVault, generate_key
+from graph_client import GraphClient, GraphConfig
+from graph_client.sandbox import Sandbox, SandboxConfig, create_sandbox_app
 from migrations.runner import upgrade_engine
 from resolvers.auth import AuthenticationError, JwtCodec, authenticate
 from resolvers.graphql.view import MetasyncGraphQL
@@ -60,22 +63,77 @@ VERSION = "0.1.0"
 log = structlog.get_logger("metasync")
 
 
+SANDBOX_PREFIX = "/sandbox"
+DEMO_EMAIL = "demo@example.com"
+DEMO_ORG = "Demo"
+
+
+class _LateASGI:
+    """An ASGI app whose target is set later: the sandbox delivers webhooks in-process to
+    the metasync app, which is built after the sandbox."""
+
+    target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
+
+
 @dataclass
 class Runtime:
-    """What one process runs: services plus the broker and optional in-process loops."""
+    """What one process runs: services plus the broker, the Graph client and, in sandbox
+    mode, the fake Meta platform."""
 
     settings: Settings
     services: AppServices
     broker: dramatiq.Broker
-    closers: list[Any] = field(default_factory=list)
+    graph: GraphClient
+    sandbox: Sandbox | None = None
+    webhook_target: _LateASGI = field(default_factory=_LateASGI)
 
     @property
     def embedded(self) -> bool:
         return self.settings.REDIS_URL is None
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_sandbox(settings: Settings, public_url: str, webhook_target: _LateASGI) -> Sandbox:
+    sandbox = create_sandbox_app(
+        SandboxConfig(
+            app_id=settings.META_APP_ID,
+            app_secret=settings.META_APP_SECRET,
+            base_path=SANDBOX_PREFIX,
+            public_base_url=public_url,
+            webhook_callback_url=f"{public_url}/webhooks/meta",
+            webhook_verify_token=settings.WEBHOOK_VERIFY_TOKEN,
+            webhook_transport=httpx.ASGITransport(app=webhook_target),
+        )
+    )
+    sandbox.seed_demo()
+    return sandbox
+
+
+def build_graph(settings: Settings, sandbox: Sandbox | None, public_url: str) -> GraphClient:
+    graph_url = f"{public_url}{SANDBOX_PREFIX}" if sandbox else settings.META_GRAPH_URL
+    config = GraphConfig(
+        app_id=settings.META_APP_ID,
+        app_secret=settings.META_APP_SECRET,
+        graph_url=graph_url,
+        version=settings.META_GRAPH_VERSION,
+        redis_url=settings.REDIS_URL,
+    )
+    # In sandbox mode Graph calls stay in-process: the sandbox sees the /sandbox prefix as
+    # its root path, exactly as when it is mounted in the app.
+    transport = httpx.ASGITransport(app=sandbox, root_path=SANDBOX_PREFIX) if sandbox else None
+    return GraphClient(config, transport=transport)
+
+
+def build_runtime(
+    settings: Settings, *, sandbox: bool = False, public_url: str | None = None
+) -> Runtime:
     settings.check_production_ready()
+    public_url = (public_url or settings.PUBLIC_URL).rstrip("/")
+    webhook_target = _LateASGI()
+    fake_meta = build_sandbox(settings, public_url, webhook_target) if sandbox else None
+    graph = build_graph(settings, fake_meta, public_url)
     engine = create_engine(settings.DATABASE_URL)
     broker = create_broker(settings.REDIS_URL)
     bus: InMemoryEventBus | RedisEventBus = (
@@ -95,11 +153,32 @@ def build_runtime(settings: Settings) -> Runtime:
             ttl=timedelta(seconds=settings.JWT_TTL_SECONDS),
         ),
         cron_secret=settings.CRON_SECRET,
+        dialog_url=(f"{public_url}{SANDBOX_PREFIX}" if fake_meta else settings.META_DIALOG_URL),
     )
-    return Runtime(settings=settings, services=services, broker=broker)
+    services.health_probes["graphApi"] = _graph_probe(graph)
+    return Runtime(
+        settings=settings,
+        services=services,
+        broker=broker,
+        graph=graph,
+        sandbox=fake_meta,
+        webhook_target=webhook_target,
+    )
+
+
+def _graph_probe(graph: GraphClient) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def probe() -> dict[str, Any]:
+        breakers = graph.breaker_states()
+        tripped = sorted(host for host, state in breakers.items() if state != "closed")
+        return {"status": "warning" if tripped else "ok", "circuitBreakers": breakers}
+
+    return probe
 
 
 async def close_runtime(runtime: Runtime) -> None:
+    await runtime.graph.aclose()
+    if runtime.sandbox is not None:
+        await runtime.sandbox.aclose()
     bus = runtime.services.bus
     if isinstance(bus, RedisEventBus):
         await bus.aclose()
@@ -152,6 +231,7 @@ def create_app(
         services,
     )
     routes: list[BaseRoute] = [
+        *([Mount(SANDBOX_PREFIX, app=runtime.sandbox)] if runtime.sandbox else []),
         Route("/graphql", gql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", gql),
         liveness,
@@ -208,12 +288,14 @@ def create_app(
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             )
         )
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={404: not_found, 405: not_found},
         lifespan=lifespan,
     )
+    runtime.webhook_target.target = app
+    return app
 
 
 def make_scheduler(runtime: Runtime) -> Scheduler:
@@ -224,10 +306,23 @@ def make_scheduler(runtime: Runtime) -> Scheduler:
 # --- commands --------------------------------------------------------------------------
 
 
-def cmd_serve(settings: Settings, host: str, port: int) -> None:
-    runtime = build_runtime(settings)
+def cmd_serve(settings: Settings, host: str, port: int, *, sandbox: bool) -> None:
+    public_url = f"http://{host}:{port}" if sandbox else None
+    runtime = build_runtime(settings, sandbox=sandbox, public_url=public_url)
     app = create_app(runtime)
-    print(f"metasync {VERSION} on http://{host}:{port}  (GraphQL: /graphql, REST docs: /docs)")
+    lines = [f"metasync {VERSION} on http://{host}:{port}  (GraphQL: /graphql, REST docs: /docs)"]
+    if runtime.sandbox is not None:
+        token = asyncio.run(_issue_token(settings, DEMO_EMAIL, DEMO_ORG))
+        meta_token = runtime.sandbox.info()["demo_user"]["access_token"]
+        lines += [
+            f"sandbox: fake Meta at http://{host}:{port}{SANDBOX_PREFIX} "
+            f"(info: {SANDBOX_PREFIX}/_control/info)",
+            f"demo bearer token ({DEMO_EMAIL}):",
+            f"  {token}",
+            "sandbox Meta user token (long-lived):",
+            f"  {meta_token}",
+        ]
+    print("\n".join(lines), flush=True)
     uvicorn.run(app, host=host, port=port, log_config=None, ws="websockets-sansio")
 
 
@@ -293,6 +388,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     for p in (parser, serve):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        p.add_argument(
+            "--sandbox", action="store_true", help="talk to the built-in fake Meta, with demo data"
+        )
     sub.add_parser("migrate", help="apply database migrations")
     token = sub.add_parser(
         "issue-token", help="create the user/organization if needed; print a JWT"
@@ -319,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(str(exc))
     configure_logging(settings.LOG_LEVEL)
     if command == "serve":
-        cmd_serve(settings, args.host, args.port)
+        cmd_serve(settings, args.host, args.port, sandbox=args.sandbox)
     elif command == "migrate":
         asyncio.run(_migrate(settings))
         print("database migrated")

@@ -28,6 +28,8 @@ class AppServices:
     vault: TokenVault
     jwt: JwtCodec
     cron_secret: str = ""
+    # Where users are sent to approve access: Meta's dialog host, or the sandbox's.
+    dialog_url: str = "https://www.facebook.com"
     clock: SystemClock = field(default_factory=SystemClock)
     # Extra health probes (Graph circuit breakers, broker, ...) keyed by check name.
     health_probes: dict[str, Any] = field(default_factory=dict)

@@ -133,8 +133,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_starts_on_a_fresh_database_and_answers(tmp_path: object) -> None:
-    """`python server.py` alone: SQLite migrated at start, in-process worker, health green."""
+def test_serve_sandbox_starts_on_a_fresh_database_and_answers(tmp_path: object) -> None:
+    """The README's run command: `python server.py --sandbox` on a fresh SQLite file."""
     port = _free_port()
     env = {
         k: v
@@ -143,32 +143,39 @@ def test_serve_starts_on_a_fresh_database_and_answers(tmp_path: object) -> None:
     }
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/serve.db"
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "server.py", "--port", str(port)],
+        [sys.executable, "-u", "server.py", "--sandbox", "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
         response = None
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                response = httpx.get(f"{base}/api/health", timeout=2)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
         assert response is not None, "server did not start"
         assert response.status_code == 200
         assert response.json()["checks"]["database"] == {"status": "ok"}
-        anonymous = httpx.post(
-            f"http://127.0.0.1:{port}/graphql", json={"query": "{viewer{email}}"}
-        )
+        info = httpx.get(f"{base}/sandbox/_control/info").json()
+        assert info["graph_base_url"] == f"{base}/sandbox/v25.0"
+        anonymous = httpx.post(f"{base}/graphql", json={"query": "{viewer{email}}"})
         assert anonymous.status_code == 401
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=20)
-    # Structured JSON logs with a request id.
+        stdout, stderr = proc.communicate(timeout=20)
+    # It printed a ready bearer token for the demo user and the sandbox's Meta token.
+    lines = stdout.splitlines()
+    bearer = lines[lines.index("demo bearer token (demo@example.com):") + 1].strip()
+    assert jwt.decode(bearer, options={"verify_signature": False})["email"] == "demo@example.com"
+    assert info["demo_user"]["access_token"] in stdout
+    # Structured JSON logs with a request id, and no Meta token in them.
     assert '"request_id"' in stderr
     assert '"event": "http_request"' in stderr
+    assert info["demo_user"]["access_token"] not in stderr

@@ -38,13 +38,20 @@ def _worst(statuses: list[str]) -> str:
 
 
 async def check_health(session: AsyncSession, now: datetime) -> HealthReport:
-    checks: dict[str, dict[str, Any]] = {}
+    # Any database failure (unreachable, or reachable but not migrated) makes metasync
+    # unhealthy; the message names the exception type only, never connection details.
     try:
         await session.execute(text("SELECT 1"))
+        return await _checks(session, now)
     except Exception as exc:
-        checks["database"] = {"status": "error", "message": type(exc).__name__}
-        return HealthReport(status="unhealthy", checks=checks)
-    checks["database"] = {"status": "ok"}
+        return HealthReport(
+            status="unhealthy",
+            checks={"database": {"status": "error", "message": type(exc).__name__}},
+        )
+
+
+async def _checks(session: AsyncSession, now: datetime) -> HealthReport:
+    checks: dict[str, dict[str, Any]] = {"database": {"status": "ok"}}
 
     live_pages = Page.deleted_at.is_(None)
     page_total = await _scalar(session, select(func.count()).where(live_pages))

@@ -457,3 +457,76 @@ async def test_sandbox_usage_headers_slow_the_client_then_hold_it(clock: Any) ->
     assert calls == 10  # the 10th call reported 100 %: the 11th never left the client
     assert clock.sleeps  # from 80 % on, calls were slowed down
     assert all(0 < s <= 2.0 for s in clock.sleeps)
+
+
+class _RecordingTransport(httpx.AsyncBaseTransport):
+    """Notes when (on the shared fake clock) each Conversations-API call reached Meta, and
+    every status Meta answered."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, clock: Any) -> None:
+        self.inner, self.clock = inner, clock
+        self.conversation_calls: list[float] = []
+        self.statuses: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/conversations") or "/t_" in path:
+            self.conversation_calls.append(self.clock.now)
+        response = await self.inner.handle_async_request(request)
+        self.statuses.append(response.status_code)
+        return response
+
+
+async def test_paging_200_conversations_x_30_messages_with_latency_stays_at_2_per_second(
+    sandbox: Sandbox, transport: httpx.ASGITransport, clock: Any
+) -> None:
+    info = sandbox.seed(
+        {
+            "pages": 1,
+            "instagram_accounts": 0,
+            "conversations_per_page": 200,
+            "ig_conversations_per_page": 0,
+            "messages_per_conversation": 30,
+            "whatsapp_accounts": 0,
+        }
+    )
+    sandbox.set_faults({"latency": {"fixed_ms": 30, "jitter_ms": 0}})
+    page = info["pages"][0]
+    recording = _RecordingTransport(transport, clock)
+    config = GraphConfig(app_id=APP_ID, app_secret=APP_SECRET, graph_url=ROOT)
+    fields = ("updated_time", "messages.limit(20){id,message,created_time}")
+    async with GraphClient(
+        config, transport=recording, sleep=clock.sleep, clock=clock, rand=lambda: 0.5
+    ) as graph:
+        total_messages = 0
+        conversations = 0
+        # Meta lists one folder at a time (inbox by default); all four make the whole page.
+        for folder in ("inbox", "page_done", "other", "spam"):
+            async for conversation in graph.conversations(
+                page["id"], page["access_token"], fields=fields, folder=folder, limit=25
+            ):
+                conversations += 1
+                messages = [
+                    m
+                    async for m in graph.follow_edge(
+                        conversation["messages"], page["access_token"], page_id=page["id"]
+                    )
+                ]
+                assert len(messages) == 30
+                # Only the 20 most recent carry details; older ones are ids and times.
+                assert sum("message" in m for m in messages) <= 20
+                total_messages += len(messages)
+        revoked = info["demo_user"]["access_token"]
+        sandbox.revoke_token(revoked)
+        with pytest.raises(TokenInvalidError) as invalid:
+            await graph.me(revoked)
+    assert conversations == 200
+    assert total_messages == 6000
+    assert invalid.value.code == 190
+    # No rate-limit error ever came back...
+    assert all(status < 400 for status in recording.statuses[:-1])
+    # ...because no rolling second held more than 2 Conversations-API calls for the page.
+    calls = recording.conversation_calls
+    assert len(calls) >= 200
+    for i, start in enumerate(calls):
+        assert sum(1 for t in calls[i:] if t < start + 1.0) <= 2
