@@ -34,12 +34,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+import tasks.actors  # noqa: F401  (registers the actors before any broker is created)
 from domain.database import create_engine, create_session_factory, is_sqlite
 from domain.errors import DomainError
 from domain.services.identity import ensure_user
+from domain.services.oauth import OAuthConfig
+from domain.services.token_health import mark_token_invalid
 from domain.services.token_keys import rotate_all
+from domain.uow import UnitOfWork
 from domain.vault import TokenVault, generate_key
-from graph_client import GraphClient, GraphConfig
+from graph_client import GraphClient, GraphConfig, TokenInvalidError
 from graph_client.sandbox import Sandbox, SandboxConfig, create_sandbox_app
 from migrations.runner import upgrade_engine
 from resolvers.auth import AuthenticationError, JwtCodec, authenticate
@@ -57,7 +61,11 @@ from schema import build_schema
 from settings import InsecureSettingsError, Settings
 from tasks.broker import DramatiqJobQueue, create_broker, start_worker
 from tasks.bus import InMemoryEventBus, RedisEventBus
+from tasks.meta_gateway import GraphMetaGateway
+from tasks.runtime import WorkerContext
+from tasks.runtime import install as install_worker_context
 from tasks.scheduler import PERIODIC_JOBS, Scheduler, redis_slot_claim
+from tasks.state_store import InMemoryStateStore, RedisStateStore
 
 VERSION = "0.1.0"
 log = structlog.get_logger("metasync")
@@ -111,7 +119,12 @@ def build_sandbox(settings: Settings, public_url: str, webhook_target: _LateASGI
     return sandbox
 
 
-def build_graph(settings: Settings, sandbox: Sandbox | None, public_url: str) -> GraphClient:
+def build_graph(
+    settings: Settings,
+    sandbox: Sandbox | None,
+    public_url: str,
+    on_token_invalid: Callable[[str, TokenInvalidError], Awaitable[None]] | None = None,
+) -> GraphClient:
     graph_url = f"{public_url}{SANDBOX_PREFIX}" if sandbox else settings.META_GRAPH_URL
     config = GraphConfig(
         app_id=settings.META_APP_ID,
@@ -123,7 +136,7 @@ def build_graph(settings: Settings, sandbox: Sandbox | None, public_url: str) ->
     # In sandbox mode Graph calls stay in-process: the sandbox sees the /sandbox prefix as
     # its root path, exactly as when it is mounted in the app.
     transport = httpx.ASGITransport(app=sandbox, root_path=SANDBOX_PREFIX) if sandbox else None
-    return GraphClient(config, transport=transport)
+    return GraphClient(config, transport=transport, on_token_invalid=on_token_invalid)
 
 
 def build_runtime(
@@ -133,18 +146,42 @@ def build_runtime(
     public_url = (public_url or settings.PUBLIC_URL).rstrip("/")
     webhook_target = _LateASGI()
     fake_meta = build_sandbox(settings, public_url, webhook_target) if sandbox else None
-    graph = build_graph(settings, fake_meta, public_url)
     engine = create_engine(settings.DATABASE_URL)
+    session_factory = create_session_factory(engine)
     broker = create_broker(settings.REDIS_URL)
+    jobs = DramatiqJobQueue(broker)
     bus: InMemoryEventBus | RedisEventBus = (
         RedisEventBus(settings.REDIS_URL) if settings.REDIS_URL else InMemoryEventBus()
     )
+    notify = bool(settings.NOTIFY_WEBHOOK_URL)
+
+    async def on_token_invalid(fingerprint: str, error: TokenInvalidError) -> None:
+        # Any 190 on any call flips whatever holds that token, in its own transaction.
+        async with UnitOfWork(session_factory, jobs, bus) as uow:
+            await mark_token_invalid(uow, fingerprint, error.message, notify=notify)
+
+    graph = build_graph(settings, fake_meta, public_url, on_token_invalid)
+    meta = GraphMetaGateway(graph)
+    vault = TokenVault(settings.token_keys)
+    dialog_url = f"{public_url}{SANDBOX_PREFIX}" if fake_meta else settings.META_DIALOG_URL
     services = AppServices(
         engine=engine,
-        session_factory=create_session_factory(engine),
-        jobs=DramatiqJobQueue(broker),
+        session_factory=session_factory,
+        jobs=jobs,
         bus=bus,
-        vault=TokenVault(settings.token_keys),
+        vault=vault,
+        meta=meta,
+        state_store=(
+            RedisStateStore(settings.REDIS_URL) if settings.REDIS_URL else InMemoryStateStore()
+        ),
+        oauth=OAuthConfig(
+            app_id=settings.META_APP_ID,
+            dialog_url=dialog_url,
+            graph_version=settings.META_GRAPH_VERSION,
+            callback_url=f"{public_url}/auth/meta/callback",
+        ),
+        frontend_url=settings.FRONTEND_URL.rstrip("/"),
+        notify=notify,
         jwt=JwtCodec(
             secret=settings.JWT_SECRET,
             algorithms=tuple(settings.JWT_ALGORITHMS),
@@ -153,9 +190,19 @@ def build_runtime(
             ttl=timedelta(seconds=settings.JWT_TTL_SECONDS),
         ),
         cron_secret=settings.CRON_SECRET,
-        dialog_url=(f"{public_url}{SANDBOX_PREFIX}" if fake_meta else settings.META_DIALOG_URL),
     )
     services.health_probes["graphApi"] = _graph_probe(graph)
+    install_worker_context(
+        WorkerContext(
+            session_factory=session_factory,
+            jobs=jobs,
+            bus=bus,
+            vault=vault,
+            meta=meta,
+            clock=services.clock,
+            notify_webhook_url=settings.NOTIFY_WEBHOOK_URL,
+        )
+    )
     return Runtime(
         settings=settings,
         services=services,
@@ -177,6 +224,9 @@ def _graph_probe(graph: GraphClient) -> Callable[[], Awaitable[dict[str, Any]]]:
 
 async def close_runtime(runtime: Runtime) -> None:
     await runtime.graph.aclose()
+    store = runtime.services.state_store
+    if isinstance(store, RedisStateStore):
+        await store.aclose()
     if runtime.sandbox is not None:
         await runtime.sandbox.aclose()
     bus = runtime.services.bus

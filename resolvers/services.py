@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.meta import MetaGateway, StateStore
 from domain.ports import EventBus, JobQueue
+from domain.services.oauth import OAuthConfig
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault
 from resolvers.auth import JwtCodec
@@ -27,9 +29,13 @@ class AppServices:
     bus: EventBus
     vault: TokenVault
     jwt: JwtCodec
+    meta: MetaGateway
+    state_store: StateStore
+    oauth: OAuthConfig
+    frontend_url: str = "http://localhost:3000"
+    # Deliver notifications to NOTIFY_WEBHOOK_URL (a job per notification) when set.
+    notify: bool = False
     cron_secret: str = ""
-    # Where users are sent to approve access: Meta's dialog host, or the sandbox's.
-    dialog_url: str = "https://www.facebook.com"
     clock: SystemClock = field(default_factory=SystemClock)
     # Extra health probes (Graph circuit breakers, broker, ...) keyed by check name.
     health_probes: dict[str, Any] = field(default_factory=dict)

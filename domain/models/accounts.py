@@ -68,6 +68,9 @@ class MetaConnection(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
     # "user", "system_user" or "instagram" (Instagram Login tokens can be refreshed).
     token_kind: Mapped[str] = mapped_column(String(20), default="user")
     token_encrypted: Mapped[str | None] = mapped_column(String(4096))
+    # sha256 prefix of the token: finds the row when Meta rejects a token (190).
+    token_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
+    last_refreshed_at: Mapped[datetime | None]
     scopes: Mapped[list[str]] = mapped_column(default=list)
     granular_scopes: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     expires_at: Mapped[datetime | None]

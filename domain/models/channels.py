@@ -41,6 +41,7 @@ class Page(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
     followers_count: Mapped[int | None] = mapped_column(BigInteger)
     picture_url: Mapped[str | None] = mapped_column(String(2000))
     page_token_encrypted: Mapped[str | None] = mapped_column(String(4096))
+    token_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(40), default=ChannelStatus.ACTIVE.value)
     webhook_subscribed: Mapped[bool] = mapped_column(default=False)
     last_synced_at: Mapped[datetime | None]
@@ -94,6 +95,7 @@ class WhatsAppAccount(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
     business_profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # A system-user token for the WABA when it differs from the connection's.
     token_encrypted: Mapped[str | None] = mapped_column(String(4096))
+    token_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(40), default=ChannelStatus.ACTIVE.value)
     last_synced_at: Mapped[datetime | None]
 

@@ -19,6 +19,10 @@ class IdentityRepository:
         stmt = select(User).where(User.email == email.strip().lower())
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def user_by_meta_id(self, meta_user_id: str) -> User | None:
+        stmt = select(User).where(User.meta_user_id == meta_user_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def organization_by_name(self, name: str) -> Organization | None:
         stmt = select(Organization).where(Organization.name == name)
         return (await self.session.execute(stmt)).scalar_one_or_none()

@@ -9,14 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.models import MetaConnection, Page, WhatsAppAccount
+from domain.tokens import CONNECTION_PURPOSE, PAGE_PURPOSE, WHATSAPP_PURPOSE
 from domain.vault import TokenVault
 
 # (model, column, purpose). The purpose is part of the associated data, so a page token
 # cannot be passed off as a user token.
 ENCRYPTED_COLUMNS: tuple[tuple[Any, str, str], ...] = (
-    (MetaConnection, "token_encrypted", "meta_connection.token"),
-    (Page, "page_token_encrypted", "page.token"),
-    (WhatsAppAccount, "token_encrypted", "whatsapp_account.token"),
+    (MetaConnection, "token_encrypted", CONNECTION_PURPOSE),
+    (Page, "page_token_encrypted", PAGE_PURPOSE),
+    (WhatsAppAccount, "token_encrypted", WHATSAPP_PURPOSE),
 )
 
 BATCH = 500

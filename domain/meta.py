@@ -1,0 +1,151 @@
+"""What the domain needs from Meta (a port), in the domain's own terms.
+
+The adapter (tasks/meta_gateway.py) implements ``MetaGateway`` on the Graph client and
+translates Graph errors into the ``MetaError`` family below, so services never see httpx or
+graph_client types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.errors import DomainError, ErrorCode
+
+
+def token_fingerprint(token: str) -> str:
+    """A stable, non-reversible name for a token (the same one the Graph client reports when
+    Meta rejects a token), so a rejection can be traced to its row without the token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class MetaError(DomainError):
+    """Meta refused or failed a call; carries Meta's code for the caller to show."""
+
+    code = ErrorCode.META_API
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        meta_code: int | None = None,
+        meta_subcode: int | None = None,
+        fbtrace_id: str | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.meta_code = meta_code
+        self.meta_subcode = meta_subcode
+        self.fbtrace_id = fbtrace_id
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class MetaTokenInvalid(MetaError):
+    """The token is expired, revoked or lacks a session: reauthorize, never retry."""
+
+    code = ErrorCode.REAUTHORIZATION_REQUIRED
+
+
+class MetaRateLimited(MetaError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class MetaPermissionDenied(MetaError):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    is_valid: bool
+    meta_user_id: str | None
+    token_type: str | None
+    scopes: list[str]
+    # scope -> the asset ids it covers (None: every asset)
+    granular_scopes: dict[str, list[str] | None]
+    expires_at: datetime | None  # None: never expires
+    data_access_expires_at: datetime | None
+    error: str | None = None
+
+    def targets(self, *scopes: str) -> set[str]:
+        """Asset ids named by any of ``scopes`` (business-owned assets show up only here)."""
+        found: set[str] = set()
+        for scope in scopes:
+            found.update(self.granular_scopes.get(scope) or [])
+        return found
+
+
+@dataclass(frozen=True)
+class MetaPageInfo:
+    meta_page_id: str
+    name: str
+    access_token: str | None = field(repr=False, default=None)
+    category: str | None = None
+    picture_url: str | None = None
+    instagram_id: str | None = None
+    fan_count: int | None = None
+    followers_count: int | None = None
+    about: str | None = None
+    phone: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True)
+class InstagramInfo:
+    meta_ig_id: str
+    username: str | None = None
+    name: str | None = None
+    profile_picture_url: str | None = None
+    biography: str | None = None
+    website: str | None = None
+    followers_count: int | None = None
+    follows_count: int | None = None
+    media_count: int | None = None
+
+
+@dataclass(frozen=True)
+class WhatsAppInfo:
+    waba_id: str
+    name: str | None = None
+    phone_numbers: list[dict[str, Any]] = field(default_factory=list)
+    business_profile: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def quality_rating(self) -> str | None:
+        ratings = [p.get("quality_rating") for p in self.phone_numbers if p.get("quality_rating")]
+        # The account is as healthy as its worst number.
+        for level in ("RED", "YELLOW", "GREEN"):
+            if level in ratings:
+                return level
+        return ratings[0] if ratings else None
+
+
+class MetaGateway(Protocol):
+    async def exchange_code(self, code: str, redirect_uri: str) -> str: ...
+
+    async def long_lived(self, token: str) -> tuple[str, datetime | None]: ...
+
+    async def inspect(self, token: str) -> TokenInfo: ...
+
+    async def me(self, token: str) -> tuple[str, str | None]: ...
+
+    async def pages(self, user_token: str, extra_page_ids: set[str]) -> list[MetaPageInfo]: ...
+
+    async def instagram_account(self, ig_id: str, page_token: str) -> InstagramInfo: ...
+
+    async def whatsapp_account(self, waba_id: str, token: str) -> WhatsAppInfo: ...
+
+    async def subscribe_page(self, page_id: str, page_token: str) -> None: ...
+
+    async def unsubscribe_page(self, page_id: str, page_token: str) -> None: ...
+
+
+class StateStore(Protocol):
+    """Short-lived single-use values (OAuth state): Redis GETDEL, or in-process."""
+
+    async def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None: ...
+
+    async def take(self, key: str) -> dict[str, Any] | None: ...

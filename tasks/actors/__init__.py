@@ -1,0 +1,7 @@
+"""Dramatiq actors: thin wrappers that take ids, re-load, and call domain services."""
+
+from __future__ import annotations
+
+from tasks.actors import connections
+
+__all__ = ["connections"]
