@@ -51,6 +51,7 @@ from resolvers.graphql.view import MetasyncGraphQL
 from resolvers.http import JSONResponse
 from resolvers.log_config import configure_logging
 from resolvers.middleware import RequestContextMiddleware
+from resolvers.oauth_callback import routes as oauth_routes
 from resolvers.rest import all_endpoints
 from resolvers.rest.auto_connect import health
 from resolvers.rest.families import AUTO_CONNECT, RestError, family_for_path
@@ -286,6 +287,7 @@ def create_app(
         WebSocketRoute("/graphql", gql),
         liveness,
         *(to_route(ep, services) for ep in endpoints),
+        *oauth_routes(services),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

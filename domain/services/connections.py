@@ -231,6 +231,8 @@ async def upsert_page(
     page.deleted_at = None
     if info.access_token:
         seal(vault, page, info.access_token)
+    # No ORM relationships: flush so rows that point at this page insert after it.
+    await uow.session.flush()
     return page
 
 

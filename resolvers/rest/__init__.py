@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from resolvers.rest import auto_connect
+from resolvers.rest import auto_connect, social
 from resolvers.rest.routing import Endpoint
 
 
 def all_endpoints() -> list[Endpoint]:
-    return [*auto_connect.ENDPOINTS]
+    return [*auto_connect.ENDPOINTS, *social.ENDPOINTS]
