@@ -356,3 +356,131 @@ async def disconnect_account(
         seal(vault, account, None)
     account.status = ChannelStatus.DISCONNECTED.value
     return account, applied_on_meta
+
+
+async def connection_tokens(
+    uow: UnitOfWork, vault: TokenVault, organization_id: uuid.UUID
+) -> list[tuple[MetaConnection, str]]:
+    """The organization's active connections with their tokens, newest first."""
+    rows = (
+        await uow.session.execute(
+            select(MetaConnection)
+            .where(
+                MetaConnection.organization_id == organization_id,
+                MetaConnection.deleted_at.is_(None),
+                MetaConnection.status == ConnectionStatus.ACTIVE.value,
+                MetaConnection.token_encrypted.is_not(None),
+            )
+            .order_by(MetaConnection.updated_at.desc())
+        )
+    ).scalars()
+    out = []
+    for conn in rows:
+        token = unseal(vault, conn)
+        if token:
+            out.append((conn, token))
+    return out
+
+
+async def add_meta_token(
+    uow: UnitOfWork,
+    gateway: MetaGateway,
+    vault: TokenVault,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    label: str,
+    token: str,
+    now: datetime,
+) -> ConnectReport:
+    """Store a labelled Meta token someone pasted (a system-user token, say) and connect
+    what it reaches. Meta is asked first; a token it rejects is a 400 naming ``token``."""
+    label = label.strip()
+    if not label or len(label) > 200:
+        raise InvalidInputError("label", "must be 1 to 200 characters")
+    token = token.strip()
+    if not token:
+        raise InvalidInputError("token", "is required")
+    found = await discover(gateway, token)
+    system_user = found.token_info.token_type == "SYSTEM_USER"  # noqa: S105 - a token type
+    async with uow:
+        report = await apply_discovery(
+            uow,
+            vault,
+            found,
+            organization_id=organization_id,
+            user_id=user_id,
+            label=label,
+            now=now,
+            token_kind="system_user" if system_user else "user",
+        )
+        await uow.commit()
+    return report
+
+
+async def connect_with_code(
+    uow: UnitOfWork,
+    gateway: MetaGateway,
+    vault: TokenVault,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    code: str,
+    redirect_uri: str,
+    now: datetime,
+) -> ConnectReport:
+    """spec/meta-business-api.md ``POST /api/meta/auth/connect``: a code the frontend got
+    from Meta's dialog itself. Meta errors come back as MetaError (nothing stored)."""
+    if not code.strip():
+        raise InvalidInputError("code", "is required")
+    if not redirect_uri.strip():
+        raise InvalidInputError("redirectUri", "is required")
+    short = await gateway.exchange_code(code.strip(), redirect_uri.strip())
+    token, expires_at = await gateway.long_lived(short)
+    found = await discover(gateway, token, expires_at=expires_at)
+    async with uow:
+        report = await apply_discovery(
+            uow,
+            vault,
+            found,
+            organization_id=organization_id,
+            user_id=user_id,
+            label="oauth",
+            now=now,
+        )
+        await uow.commit()
+    return report
+
+
+async def connect_page(
+    uow: UnitOfWork,
+    gateway: MetaGateway,
+    vault: TokenVault,
+    *,
+    organization_id: uuid.UUID,
+    meta_page_id: str,
+) -> Page:
+    """(Re)connect one Page the organization's stored Meta logins can reach: fresh Page
+    token, webhooks subscribed. A Page none of them reaches is NotFound."""
+    async with uow:
+        logins = await connection_tokens(uow, vault, organization_id)
+    for conn, token in logins:
+        info = await gateway.inspect(token)
+        candidates = await gateway.pages(token, info.targets(*PAGE_SCOPES) & {meta_page_id})
+        match = next((p for p in candidates if p.meta_page_id == meta_page_id), None)
+        if match is None or not match.access_token:
+            continue
+        await gateway.subscribe_page(match.meta_page_id, match.access_token)
+        instagram = (
+            await gateway.instagram_account(match.instagram_id, match.access_token)
+            if match.instagram_id
+            else None
+        )
+        async with uow:
+            page = await upsert_page(uow, vault, organization_id, conn.id, match)
+            page.webhook_subscribed = True
+            if instagram is not None:
+                await upsert_instagram(uow, organization_id, conn.id, page.id, instagram)
+            await uow.commit()
+        return page
+    raise NotFoundError("Page")

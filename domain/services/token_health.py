@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.errors import NotFoundError
 from domain.meta import MetaGateway
 from domain.models import (
     ChannelStatus,
@@ -184,3 +185,26 @@ async def active_connection_ids(session: AsyncSession) -> list[uuid.UUID]:
         MetaConnection.status != ConnectionStatus.DISCONNECTED.value,
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def refresh_connection(
+    uow: UnitOfWork,
+    gateway: MetaGateway,
+    vault: TokenVault,
+    *,
+    organization_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    now: datetime,
+    notify: bool,
+) -> tuple[MetaConnection, CheckResult]:
+    """On demand: re-check one connection of the organization with Meta and record what it
+    says. Meta cannot extend a long-lived user token, so a token near expiry comes back
+    ``reauthorization_required`` (the person must log in again), never silently extended."""
+    async with uow:
+        conn = await uow.session.get(MetaConnection, connection_id)
+        if conn is None or conn.organization_id != organization_id or conn.deleted_at:
+            raise NotFoundError("Meta connection")
+        result = await check_connection(uow, gateway, vault, conn, now, notify=notify)
+        conn.last_refreshed_at = now
+        await uow.commit()
+    return conn, result
