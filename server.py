@@ -26,6 +26,7 @@ import httpx
 import structlog
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -36,7 +37,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 import tasks.actors  # noqa: F401  (registers the actors before any broker is created)
 from domain.database import create_engine, create_session_factory, is_sqlite
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInputError
+from domain.repositories.identity import IdentityRepository
+from domain.services.connections import ConnectReport, add_meta_token
 from domain.services.identity import ensure_user
 from domain.services.oauth import OAuthConfig
 from domain.services.token_health import mark_token_invalid
@@ -57,7 +60,7 @@ from resolvers.rest.auto_connect import health
 from resolvers.rest.families import AUTO_CONNECT, RestError, family_for_path
 from resolvers.rest.openapi import build_openapi, docs_html
 from resolvers.rest.routing import Endpoint, error_response, to_route
-from resolvers.services import AppServices
+from resolvers.services import AppServices, SystemClock
 from schema import build_schema
 from settings import InsecureSettingsError, Settings
 from tasks.broker import DramatiqJobQueue, create_broker, start_worker
@@ -155,13 +158,9 @@ def build_runtime(
         RedisEventBus(settings.REDIS_URL) if settings.REDIS_URL else InMemoryEventBus()
     )
     notify = bool(settings.NOTIFY_WEBHOOK_URL)
-
-    async def on_token_invalid(fingerprint: str, error: TokenInvalidError) -> None:
-        # Any 190 on any call flips whatever holds that token, in its own transaction.
-        async with UnitOfWork(session_factory, jobs, bus) as uow:
-            await mark_token_invalid(uow, fingerprint, error.message, notify=notify)
-
-    graph = build_graph(settings, fake_meta, public_url, on_token_invalid)
+    graph = build_graph(
+        settings, fake_meta, public_url, _token_invalid_hook(session_factory, jobs, bus, notify)
+    )
     meta = GraphMetaGateway(graph)
     vault = TokenVault(settings.token_keys)
     dialog_url = f"{public_url}{SANDBOX_PREFIX}" if fake_meta else settings.META_DIALOG_URL
@@ -194,15 +193,7 @@ def build_runtime(
     )
     services.health_probes["graphApi"] = _graph_probe(graph)
     install_worker_context(
-        WorkerContext(
-            session_factory=session_factory,
-            jobs=jobs,
-            bus=bus,
-            vault=vault,
-            meta=meta,
-            clock=services.clock,
-            notify_webhook_url=settings.NOTIFY_WEBHOOK_URL,
-        )
+        lambda: _worker_context(settings, fake_meta, public_url, jobs, bus, vault, services.clock)
     )
     return Runtime(
         settings=settings,
@@ -211,6 +202,50 @@ def build_runtime(
         graph=graph,
         sandbox=fake_meta,
         webhook_target=webhook_target,
+    )
+
+
+def _token_invalid_hook(
+    session_factory: async_sessionmaker[AsyncSession],
+    jobs: DramatiqJobQueue,
+    bus: InMemoryEventBus | RedisEventBus,
+    notify: bool,
+) -> Callable[[str, TokenInvalidError], Awaitable[None]]:
+    async def on_token_invalid(fingerprint: str, error: TokenInvalidError) -> None:
+        # Any 190 on any call flips whatever holds that token, in its own transaction.
+        async with UnitOfWork(session_factory, jobs, bus) as uow:
+            await mark_token_invalid(uow, fingerprint, error.message, notify=notify)
+
+    return on_token_invalid
+
+
+def _worker_context(
+    settings: Settings,
+    sandbox: Sandbox | None,
+    public_url: str,
+    jobs: DramatiqJobQueue,
+    bus: InMemoryEventBus | RedisEventBus,
+    vault: TokenVault,
+    clock: SystemClock,
+) -> WorkerContext:
+    """Built on the worker's own event loop: its own engine, Graph client and bus client."""
+    session_factory = create_session_factory(create_engine(settings.DATABASE_URL))
+    notify = bool(settings.NOTIFY_WEBHOOK_URL)
+    worker_bus = RedisEventBus(settings.REDIS_URL) if settings.REDIS_URL else bus
+    graph = build_graph(
+        settings,
+        sandbox,
+        public_url,
+        _token_invalid_hook(session_factory, jobs, worker_bus, notify),
+    )
+    return WorkerContext(
+        session_factory=session_factory,
+        jobs=jobs,
+        bus=worker_bus,
+        vault=vault,
+        meta=GraphMetaGateway(graph),
+        clock=clock,
+        notify_webhook_url=settings.NOTIFY_WEBHOOK_URL,
     )
 
 
@@ -245,6 +280,7 @@ def create_app(
     migrate_on_start: bool | None = None,
     run_worker: bool | None = None,
     run_scheduler: bool | None = None,
+    connect_demo: bool = True,
     extra_endpoints: Sequence[Endpoint] = (),
 ) -> Starlette:
     """The ASGI app. In the embedded default it also migrates SQLite at start and runs the
@@ -313,6 +349,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if migrate_on_start:
             await upgrade_engine(services.engine)
+        if runtime.sandbox is not None and connect_demo:
+            await connect_sandbox_demo(runtime)
         worker = start_worker(runtime.broker) if run_worker else None
         scheduler_task = None
         if run_scheduler:
@@ -348,6 +386,33 @@ def create_app(
     )
     runtime.webhook_target.target = app
     return app
+
+
+async def connect_sandbox_demo(runtime: Runtime) -> ConnectReport:
+    """Sandbox mode: demo@example.com's organization holds the sandbox demo user's Meta login
+    with every Page it reaches connected, so a demo token sees them at once."""
+    assert runtime.sandbox is not None
+    services = runtime.services
+    async with services.uow() as uow:
+        principal = await ensure_user(uow, DEMO_EMAIL, DEMO_ORG)
+        await uow.commit()
+    report = await add_meta_token(
+        services.uow(),
+        services.meta,
+        services.vault,
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        label="sandbox demo",
+        token=runtime.sandbox.info()["demo_user"]["access_token"],
+        now=services.clock.now(),
+    )
+    log.info(
+        "sandbox_demo_connected",
+        pages=len(report.pages),
+        instagram=len(report.instagram_accounts),
+        whatsapp=len(report.whatsapp_accounts),
+    )
+    return report
 
 
 def make_scheduler(runtime: Runtime) -> Scheduler:
@@ -395,6 +460,38 @@ async def _issue_token(settings: Settings, email: str, org: str | None) -> str:
             principal = await ensure_user(uow, email, org)
             await uow.commit()
         return runtime.services.jwt.issue(principal)
+    finally:
+        await close_runtime(runtime)
+
+
+async def _add_meta_token(settings: Settings, label: str, org: str | None, token: str) -> str:
+    runtime = build_runtime(settings)
+    try:
+        if is_sqlite(settings.DATABASE_URL):
+            await upgrade_engine(runtime.services.engine)
+        async with runtime.services.uow() as uow:
+            organization = await IdentityRepository(uow.session).single_organization(org)
+        if organization is None:
+            raise InvalidInputError(
+                "org", "name an existing organization (--org NAME; see issue-token)"
+            )
+        report = await add_meta_token(
+            runtime.services.uow(),
+            runtime.services.meta,
+            runtime.services.vault,
+            organization_id=organization.id,
+            user_id=None,
+            label=label,
+            token=token,
+            now=runtime.services.clock.now(),
+        )
+        created = "stored" if report.created else "updated"
+        return (
+            f"{created} Meta token '{label}' for {organization.name}: "
+            f"{len(report.pages)} page(s), {len(report.instagram_accounts)} Instagram, "
+            f"{len(report.whatsapp_accounts)} WhatsApp account(s)"
+            + "".join(f"\nwarning: {w}" for w in report.warnings)
+        )
     finally:
         await close_runtime(runtime)
 
@@ -449,6 +546,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     token.add_argument("--email", required=True)
     token.add_argument("--org", default=None)
+    add_token = sub.add_parser(
+        "add-meta-token", help="store a labelled Meta token read from stdin; connect its assets"
+    )
+    add_token.add_argument("--label", required=True)
+    add_token.add_argument("--org", default=None, help="organization name (default: the only one)")
     sub.add_parser("rotate-keys", help="re-encrypt stored Meta tokens under the newest key")
     sub.add_parser("generate-key", help="print a new TOKEN_ENCRYPTION_KEYS key")
     sub.add_parser("worker", help="run a Dramatiq worker (needs REDIS_URL)")
@@ -478,6 +580,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(asyncio.run(_issue_token(settings, args.email, args.org)))
         except DomainError as exc:
             sys.exit(f"issue-token: {exc.message}")
+    elif command == "add-meta-token":
+        token = sys.stdin.readline().strip()
+        try:
+            print(asyncio.run(_add_meta_token(settings, args.label, args.org, token)))
+        except DomainError as exc:
+            sys.exit(f"add-meta-token: {exc.message}")
     elif command == "rotate-keys":
         print(asyncio.run(_rotate_keys(settings)))
     elif command == "worker":

@@ -36,21 +36,31 @@ async def _drain(queue: asyncio.Queue[JSONDict]) -> AsyncIterator[JSONDict]:
 
 
 class InMemoryEventBus:
+    """One process. Publishers may run on another thread's loop (the embedded worker):
+    events are handed to each subscriber's own loop, never touched across threads."""
+
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[JSONDict]]] = defaultdict(set)
+        self._subscribers: dict[
+            str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[JSONDict]]]
+        ] = defaultdict(set)
 
     async def publish(self, channel: str, event: JSONDict) -> None:
-        for queue in list(self._subscribers.get(channel, ())):
-            _offer(queue, event)
+        here = asyncio.get_running_loop()
+        for loop, queue in list(self._subscribers.get(channel, ())):
+            if loop is here:
+                _offer(queue, event)
+            else:
+                loop.call_soon_threadsafe(_offer, queue, event)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[JSONDict]]:
         queue: asyncio.Queue[JSONDict] = asyncio.Queue(maxsize=QUEUE_SIZE)
-        self._subscribers[channel].add(queue)
+        entry = (asyncio.get_running_loop(), queue)
+        self._subscribers[channel].add(entry)
         try:
             yield _drain(queue)
         finally:
-            self._subscribers[channel].discard(queue)
+            self._subscribers[channel].discard(entry)
             if not self._subscribers[channel]:
                 del self._subscribers[channel]
 

@@ -1,8 +1,15 @@
-"""What actors need at run time (database, vault, Meta, bus), installed once per process by
-server.py. Actors take ids, re-load rows, and call domain services with these."""
+"""What actors need at run time (database, vault, Meta, bus), built per event loop.
+
+Async actors run on Dramatiq's own event-loop thread, never on the API's loop, and engines,
+Redis clients and HTTP pools belong to the loop that made them. So server.py installs a
+*factory*, and each loop that runs actors gets its own context from it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,15 +34,26 @@ class WorkerContext:
         return UnitOfWork(self.session_factory, self.jobs, self.bus)
 
 
-_context: WorkerContext | None = None
+ContextFactory = Callable[[], WorkerContext]
+
+_factory: ContextFactory | None = None
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WorkerContext] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def install(context: WorkerContext) -> None:
-    global _context
-    _context = context
+def install(factory: ContextFactory) -> None:
+    """Set how contexts are built (once per process, by server.py)."""
+    global _factory
+    _factory = factory
+    _per_loop.clear()
 
 
 def current() -> WorkerContext:
-    if _context is None:
+    if _factory is None:
         raise RuntimeError("tasks.runtime.install() was not called in this process")
-    return _context
+    loop = asyncio.get_running_loop()
+    context = _per_loop.get(loop)
+    if context is None:
+        context = _per_loop[loop] = _factory()
+    return context

@@ -27,6 +27,13 @@ class IdentityRepository:
         stmt = select(Organization).where(Organization.name == name)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def single_organization(self, name: str | None) -> Organization | None:
+        """The organization called ``name``, or, without a name, the only one there is."""
+        if name is not None:
+            return await self.organization_by_name(name)
+        rows = (await self.session.execute(select(Organization).limit(2))).scalars().all()
+        return rows[0] if len(rows) == 1 else None
+
     async def membership(
         self, user_id: uuid.UUID, organization_id: uuid.UUID
     ) -> tuple[User, Organization, Membership] | None:

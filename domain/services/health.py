@@ -98,6 +98,26 @@ async def _checks(session: AsyncSession, now: datetime) -> HealthReport:
         }
     checks["tokenExpiration"] = token_check
 
+    unsubscribed = await _scalar(
+        session,
+        select(func.count()).where(
+            live_pages,
+            Page.status == ChannelStatus.ACTIVE.value,
+            Page.webhook_subscribed.is_(False),
+        ),
+    )
+    subscribed = await _scalar(
+        session,
+        select(func.count()).where(live_pages, Page.webhook_subscribed.is_(True)),
+    )
+    # Additive to the spec's checks: a Page without the app's webhook subscription gets no
+    # real-time messages, only what the periodic sync brings.
+    checks["webhooks"] = {
+        "status": "warning" if unsubscribed else "ok",
+        "subscribedPages": subscribed,
+        "unsubscribedPages": unsubscribed,
+    }
+
     conversations = await _scalar(
         session, select(func.count()).where(Conversation.deleted_at.is_(None))
     )
