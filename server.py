@@ -101,6 +101,8 @@ class Runtime:
     graph: GraphClient
     sandbox: Sandbox | None = None
     webhook_target: _LateASGI = field(default_factory=_LateASGI)
+    # How this process's actors get their (per event loop) context.
+    worker_context: Callable[[], WorkerContext] | None = None
 
     @property
     def embedded(self) -> bool:
@@ -192,9 +194,11 @@ def build_runtime(
         cron_secret=settings.CRON_SECRET,
     )
     services.health_probes["graphApi"] = _graph_probe(graph)
-    install_worker_context(
-        lambda: _worker_context(settings, fake_meta, public_url, jobs, bus, vault, services.clock)
-    )
+
+    def worker_context() -> WorkerContext:
+        return _worker_context(settings, fake_meta, public_url, jobs, bus, vault, services.clock)
+
+    install_worker_context(worker_context)
     return Runtime(
         settings=settings,
         services=services,
@@ -202,6 +206,7 @@ def build_runtime(
         graph=graph,
         sandbox=fake_meta,
         webhook_target=webhook_target,
+        worker_context=worker_context,
     )
 
 
