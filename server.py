@@ -476,15 +476,16 @@ async def _add_meta_token(settings: Settings, label: str, org: str | None, token
             await upgrade_engine(runtime.services.engine)
         async with runtime.services.uow() as uow:
             organization = await IdentityRepository(uow.session).single_organization(org)
-        if organization is None:
-            raise InvalidInputError(
-                "org", "name an existing organization (--org NAME; see issue-token)"
-            )
+            if organization is None:
+                raise InvalidInputError(
+                    "org", "name an existing organization (--org NAME; see issue-token)"
+                )
+            org_id, org_name = organization.id, organization.name
         report = await add_meta_token(
             runtime.services.uow(),
             runtime.services.meta,
             runtime.services.vault,
-            organization_id=organization.id,
+            organization_id=org_id,
             user_id=None,
             label=label,
             token=token,
@@ -492,7 +493,7 @@ async def _add_meta_token(settings: Settings, label: str, org: str | None, token
         )
         created = "stored" if report.created else "updated"
         return (
-            f"{created} Meta token '{label}' for {organization.name}: "
+            f"{created} Meta token '{label}' for {org_name}: "
             f"{len(report.pages)} page(s), {len(report.instagram_accounts)} Instagram, "
             f"{len(report.whatsapp_accounts)} WhatsApp account(s)"
             + "".join(f"\nwarning: {w}" for w in report.warnings)

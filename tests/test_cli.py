@@ -167,9 +167,18 @@ def test_serve_sandbox_starts_on_a_fresh_database_and_answers(tmp_path: object) 
         assert info["graph_base_url"] == f"{base}/sandbox/v25.0"
         anonymous = httpx.post(f"{base}/graphql", json={"query": "{viewer{email}}"})
         assert anonymous.status_code == 401
+        # The printed demo token sees the demo user's connected pages at once.
+        issued = run_cli("issue-token", "--email", "demo@example.com", env=env)
+        demo_pages = httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ pages { totalCount edges { node { name } } } }"},
+            headers={"Authorization": f"Bearer {issued.stdout.strip().splitlines()[-1]}"},
+        ).json()
     finally:
         proc.terminate()
         stdout, stderr = proc.communicate(timeout=20)
+    names = {e["node"]["name"] for e in demo_pages["data"]["pages"]["edges"]}
+    assert names == {p["name"] for p in info["pages"]}
     # It printed a ready bearer token for the demo user and the sandbox's Meta token.
     lines = stdout.splitlines()
     bearer = lines[lines.index("demo bearer token (demo@example.com):") + 1].strip()
