@@ -8,6 +8,8 @@ graph_client types.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -123,6 +125,51 @@ class WhatsAppInfo:
         return ratings[0] if ratings else None
 
 
+@dataclass(frozen=True)
+class MetaMessage:
+    meta_message_id: str
+    created_time: datetime
+    # Meta shows details only for a conversation's 20 most recent messages; older ones are
+    # known by id and time only (detailed False), never invented.
+    detailed: bool
+    text: str | None = None
+    sender_id: str | None = None
+    recipient_id: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class MetaParticipant:
+    user_id: str
+    name: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class MetaConversation:
+    meta_conversation_id: str
+    platform: str
+    updated_time: datetime
+    unread_count: int = 0
+    message_count: int | None = None
+    snippet: str | None = None
+    folder: str | None = None
+    participants: list[MetaParticipant] = field(default_factory=list)
+    messages: list[MetaMessage] = field(default_factory=list)  # newest first
+    messages_complete: bool = False  # every message id was read
+
+
+@dataclass(frozen=True)
+class MetaProfile:
+    name: str | None
+    picture_url: str | None
+
+
+class CallCounter(Protocol):
+    calls: int
+
+
 class MetaGateway(Protocol):
     async def exchange_code(self, code: str, redirect_uri: str) -> str: ...
 
@@ -141,6 +188,38 @@ class MetaGateway(Protocol):
     async def subscribe_page(self, page_id: str, page_token: str) -> None: ...
 
     async def unsubscribe_page(self, page_id: str, page_token: str) -> None: ...
+
+    async def page(self, page_id: str, page_token: str) -> MetaPageInfo: ...
+
+    async def update_page(self, page_id: str, page_token: str, fields: dict[str, str]) -> None: ...
+
+    def conversations(
+        self,
+        page_id: str,
+        page_token: str,
+        *,
+        platform: str,
+        updated_since: datetime | None = None,
+        with_messages: bool = True,
+        limit: int | None = None,
+    ) -> AsyncIterator[MetaConversation]:
+        """Newest first, every folder; stops at the first conversation not updated after
+        ``updated_since``, and after ``limit`` conversations."""
+        ...
+
+    async def conversation(
+        self, conversation_id: str, page_id: str, page_token: str, *, platform: str
+    ) -> MetaConversation: ...
+
+    async def user_profile(
+        self, user_id: str, page_token: str, *, platform: str
+    ) -> MetaProfile: ...
+
+    async def mark_seen(self, page_id: str, page_token: str, recipient_id: str) -> None: ...
+
+    def count_calls(self) -> AbstractContextManager[CallCounter]:
+        """Counts the Graph calls made inside the block (by this task and its children)."""
+        ...
 
 
 class StateStore(Protocol):

@@ -3,6 +3,7 @@
 This package imports nothing else of metasync; it receives a :class:`GraphConfig`.
 """
 
+from graph_client._core import CallCount, counting_calls
 from graph_client._redact import token_fingerprint
 from graph_client.breaker import BreakerState, CircuitBreaker
 from graph_client.client import GraphClient
@@ -50,6 +51,7 @@ from graph_client.usage import Usage, parse_usage
 __all__ = [
     "AccessToken",
     "BreakerState",
+    "CallCount",
     "CircuitBreaker",
     "CircuitOpenError",
     "ContainerStatus",
@@ -83,6 +85,7 @@ __all__ = [
     "Usage",
     "WhatsAppError",
     "appsecret_proof",
+    "counting_calls",
     "error_from_response",
     "limiter_from_config",
     "parse_usage",

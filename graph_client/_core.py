@@ -11,7 +11,10 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -42,6 +45,27 @@ Params = Mapping[str, str | int | float | bool]
 
 # Errors raised before any byte reached Meta: safe to repeat even a non-idempotent call.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass
+class CallCount:
+    """Graph calls sent (retries included) while ``GraphClient.counting_calls()`` is open."""
+
+    calls: int = 0
+
+
+# A context variable, so concurrent syncs each count their own calls (child tasks share it).
+_call_counter: ContextVar[CallCount | None] = ContextVar("graph_call_counter", default=None)
+
+
+@contextmanager
+def counting_calls() -> Iterator[CallCount]:
+    counter = CallCount()
+    token = _call_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _call_counter.reset(token)
 
 
 def seg(object_id: str | int) -> str:
@@ -144,9 +168,11 @@ class _Core:
         return breaker
 
     def _conversations_spacing(self, page_id: str) -> Spacing:
-        return Spacing(
-            f"conversations:{page_id}", 1.0 / self._config.conversations_calls_per_second
-        )
+        # Spacing is reserved when a call leaves; Meta counts when it arrives, over a rolling
+        # second. A 10 % margin absorbs latency jitter between the two, which exact spacing
+        # (0.5 s) does not: two slow-then-fast arrivals would land three in one window.
+        interval = 1.0 / self._config.conversations_calls_per_second
+        return Spacing(f"conversations:{page_id}", interval * 1.1)
 
     async def _call(
         self,
@@ -232,6 +258,9 @@ class _Core:
             )
         breaker = self._breaker(request.url.host)
         breaker.before_call()
+        counter = _call_counter.get()
+        if counter is not None:
+            counter.calls += 1
         try:
             response = await self._http.send(request)
         except httpx.TransportError as exc:

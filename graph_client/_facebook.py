@@ -151,6 +151,19 @@ class FacebookEndpoints(_Core):
             spacing=self._conversations_spacing(page_id),
         )
 
+    async def conversation(
+        self, conversation_id: str, token: str, fields: Fields, *, page_id: str
+    ) -> GraphObject:
+        """One conversation (``GET /{conversation-id}``), counted against the Page's 2 calls/s."""
+        return await self._call(
+            "GET",
+            seg(conversation_id),
+            token=token,
+            params={"fields": fields_param(fields)},
+            object_id=page_id,
+            spacing=self._conversations_spacing(page_id),
+        )
+
     def conversation_messages(
         self,
         conversation_id: str,

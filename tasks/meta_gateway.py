@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from domain.meta import (
+    CallCounter,
     InstagramInfo,
+    MetaConversation,
     MetaError,
+    MetaMessage,
     MetaPageInfo,
+    MetaParticipant,
     MetaPermissionDenied,
+    MetaProfile,
     MetaRateLimited,
     MetaTokenInvalid,
     TokenInfo,
@@ -26,6 +31,7 @@ from graph_client import (
     RateLimitedError,
     ThrottledError,
     TokenInvalidError,
+    counting_calls,
 )
 
 PAGE_FIELDS = (
@@ -52,6 +58,22 @@ IG_FIELDS = (
     "follows_count",
     "media_count",
 )
+MESSAGE_FIELDS = "id,message,from,to,created_time,attachments,reply_to"
+CONVERSATION_FIELDS = (
+    "id",
+    "updated_time",
+    "unread_count",
+    "message_count",
+    "snippet",
+    "folder",
+    "participants",
+)
+# Meta lists one folder per call (inbox by default); a whole inbox is all four.
+Folder = Literal["inbox", "other", "page_done", "spam"]
+FOLDERS: tuple[Folder, ...] = ("inbox", "other", "page_done", "spam")
+# Details exist only for a conversation's 20 most recent messages (facts §6).
+DETAILED_MESSAGES = 20
+NESTED_MESSAGES = f"messages.limit({DETAILED_MESSAGES}){{{MESSAGE_FIELDS}}}"
 WEBHOOK_FIELDS = (
     "messages",
     "messaging_postbacks",
@@ -94,6 +116,8 @@ async def translated() -> AsyncIterator[None]:
 class GraphMetaGateway:
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
+        # Page id -> the Instagram account id linked to it (learned from Meta, cached).
+        self._own_ids: dict[str, set[str]] = {}
 
     async def exchange_code(self, code: str, redirect_uri: str) -> str:
         async with translated():
@@ -174,6 +198,153 @@ class GraphMetaGateway:
     async def unsubscribe_page(self, page_id: str, page_token: str) -> None:
         async with translated():
             await self.graph.subscribed_apps_delete(page_id, page_token)
+
+    async def page(self, page_id: str, page_token: str) -> MetaPageInfo:
+        fields = tuple(f for f in PAGE_FIELDS if f != "access_token")
+        async with translated():
+            return _page(await self.graph.get_page(page_id, page_token, fields))
+
+    async def update_page(self, page_id: str, page_token: str, fields: dict[str, str]) -> None:
+        async with translated():
+            await self.graph.update_page(page_id, page_token, **fields)
+
+    async def conversations(
+        self,
+        page_id: str,
+        page_token: str,
+        *,
+        platform: str,
+        updated_since: datetime | None = None,
+        with_messages: bool = True,
+        limit: int | None = None,
+    ) -> AsyncIterator[MetaConversation]:
+        fields = list(CONVERSATION_FIELDS)
+        if with_messages:
+            fields.append(NESTED_MESSAGES)
+        if platform == "instagram":
+            await self._learn_instagram_id(page_id, page_token)
+        seen = 0
+        for folder in FOLDERS:
+            async with translated():
+                listing = self.graph.conversations(
+                    page_id,
+                    page_token,
+                    platform="instagram" if platform == "instagram" else "messenger",
+                    folder=folder,
+                    fields=fields,
+                    limit=25,
+                )
+                async for raw in listing:
+                    updated = _when(raw.get("updated_time"))
+                    # Newest first: the first one not updated since the watermark ends the
+                    # folder (no time-based paging exists to ask for it directly).
+                    if updated_since is not None and updated <= updated_since:
+                        break
+                    yield await self._conversation(raw, page_id, page_token, platform, folder)
+                    seen += 1
+                    if limit is not None and seen >= limit:
+                        return
+
+    async def _learn_instagram_id(self, page_id: str, page_token: str) -> None:
+        if page_id in self._own_ids:
+            return
+        async with translated():
+            data = await self.graph.get_page(page_id, page_token, ("instagram_business_account",))
+        linked = (data.get("instagram_business_account") or {}).get("id")
+        self._own_ids[page_id] = {str(linked)} if linked else set()
+
+    async def conversation(
+        self, conversation_id: str, page_id: str, page_token: str, *, platform: str
+    ) -> MetaConversation:
+        fields = [*CONVERSATION_FIELDS, f"messages.limit({DETAILED_MESSAGES}){{{MESSAGE_FIELDS}}}"]
+        async with translated():
+            raw = await self.graph.conversation(
+                conversation_id, page_token, fields, page_id=page_id
+            )
+            return await self._conversation(raw, page_id, page_token, platform, None)
+
+    async def _conversation(
+        self, raw: dict[str, Any], page_id: str, page_token: str, platform: str, folder: str | None
+    ) -> MetaConversation:
+        # The business's own side of the thread: the Page, or on Instagram its account.
+        own_ids = {page_id, *self._own_ids.get(page_id, ())}
+        messages: list[MetaMessage] = []
+        complete = True
+        edge = raw.get("messages")
+        if isinstance(edge, dict):
+            async for item in self.graph.follow_edge(edge, page_token, page_id=page_id):
+                messages.append(_message(item, detailed=len(messages) < DETAILED_MESSAGES))
+        else:
+            complete = False
+        participants = [
+            MetaParticipant(user_id=str(p["id"]), name=p.get("name"), username=p.get("username"))
+            for p in (raw.get("participants") or {}).get("data", [])
+            if p.get("id") and str(p["id"]) not in own_ids
+        ]
+        return MetaConversation(
+            meta_conversation_id=str(raw["id"]),
+            platform=platform,
+            updated_time=_when(raw.get("updated_time")),
+            unread_count=int(raw.get("unread_count") or 0),
+            message_count=raw.get("message_count"),
+            snippet=raw.get("snippet"),
+            folder=raw.get("folder") or folder,
+            participants=participants,
+            messages=messages,
+            messages_complete=complete,
+        )
+
+    async def user_profile(self, user_id: str, page_token: str, *, platform: str) -> MetaProfile:
+        fields = (
+            ("name", "profile_pic")
+            if platform == "instagram"
+            else (
+                "first_name",
+                "last_name",
+                "name",
+                "profile_pic",
+            )
+        )
+        async with translated():
+            data = await self.graph.user_profile(user_id, page_token, fields)
+        name = data.get("name") or " ".join(
+            part for part in (data.get("first_name"), data.get("last_name")) if part
+        )
+        return MetaProfile(name=name or None, picture_url=data.get("profile_pic"))
+
+    async def mark_seen(self, page_id: str, page_token: str, recipient_id: str) -> None:
+        async with translated():
+            await self.graph.send_sender_action(page_id, page_token, recipient_id, "mark_seen")
+
+    def count_calls(self) -> AbstractContextManager[CallCounter]:
+        return counting_calls()
+
+
+def _when(value: Any) -> datetime:
+    """Meta's ``2026-09-05T10:00:00+0000`` (or Unix seconds) as an aware datetime."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if not value:
+        return datetime.fromtimestamp(0, UTC)
+    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+
+
+def _message(raw: dict[str, Any], *, detailed: bool) -> MetaMessage:
+    sender = raw.get("from") or {}
+    recipients = (raw.get("to") or {}).get("data") or []
+    attachments = (raw.get("attachments") or {}).get("data") or []
+    reply_to = raw.get("reply_to") or {}
+    has_details = detailed and any(k in raw for k in ("message", "from", "attachments"))
+    return MetaMessage(
+        meta_message_id=str(raw["id"]),
+        created_time=_when(raw.get("created_time")),
+        detailed=has_details,
+        text=raw.get("message") or None,
+        sender_id=str(sender["id"]) if sender.get("id") else None,
+        recipient_id=str(recipients[0]["id"]) if recipients and recipients[0].get("id") else None,
+        attachments=[a for a in attachments if isinstance(a, dict)],
+        reply_to=reply_to.get("mid"),
+    )
 
 
 def _page(data: Any) -> MetaPageInfo:

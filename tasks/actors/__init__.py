@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tasks.actors import connections
+from tasks.actors import connections, sync
 
-__all__ = ["connections"]
+__all__ = ["connections", "sync"]

@@ -1,0 +1,1 @@
+"""Facebook sync: Meta → metasync for a Page's details, contacts, conversations and messages."""

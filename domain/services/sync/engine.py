@@ -1,0 +1,290 @@
+"""Executing a sync run: Meta is paged with nested field expansion and applied in chunks,
+one transaction per chunk, with progress saved on the run and published on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from sqlalchemy import select
+
+from domain.meta import MetaConversation, MetaError, MetaGateway, MetaTokenInvalid
+from domain.models import Contact, Conversation, InstagramAccount, Page, SyncRun, SyncStatus
+from domain.ports import Clock
+from domain.services.sync.runs import SyncScope, publish
+from domain.services.sync.upserts import Counts, apply_chunk
+from domain.tokens import unseal
+from domain.uow import UnitOfWork
+from domain.vault import TokenVault
+
+log = structlog.get_logger(__name__)
+
+CHUNK = 25
+PROFILE_CONCURRENCY = 4
+
+
+class SyncFailed(Exception):
+    """A run ended in FAILED with a recorded reason."""
+
+
+async def execute_run(
+    make_uow: Callable[[], UnitOfWork],
+    meta: MetaGateway,
+    vault: TokenVault,
+    clock: Clock,
+    run_id: uuid.UUID,
+) -> SyncRun | None:
+    """Run a queued sync to the end. Transient Meta failures are re-raised (the actor
+    retries with backoff); anything else fails the run with its reason."""
+    async with make_uow() as uow:
+        run = await uow.session.get(SyncRun, run_id)
+        if run is None or run.status == SyncStatus.SUCCEEDED.value:
+            return run
+        page = await uow.session.get(Page, run.page_id) if run.page_id else None
+        if page is None:
+            await _fail(uow, run, clock, "page no longer exists")
+            return run
+        token = unseal(vault, page)
+        if token is None:
+            await _fail(uow, run, clock, "page has no token: connect it again")
+            return run
+        run.status, run.started_at, run.error = SyncStatus.RUNNING.value, clock.now(), None
+        publish(uow, run)
+        await uow.commit()
+        ig_linked = (
+            await uow.session.execute(
+                select(InstagramAccount.id).where(InstagramAccount.page_id == page.id)
+            )
+        ).first() is not None
+        target = _Target(run.id, run.organization_id, page.id, page.meta_page_id, token, ig_linked)
+        scope = SyncScope(run.scope)
+        conversation_meta_id = None
+        if run.conversation_id is not None:
+            conversation = await uow.session.get(Conversation, run.conversation_id)
+            conversation_meta_id = conversation.meta_conversation_id if conversation else None
+            target.conversation_platform = conversation.platform if conversation else "messenger"
+        watermark = page.sync_watermark
+
+    counts = Counts()
+    work = _Work(make_uow, meta, target, counts)
+    try:
+        with meta.count_calls() as counter:
+            newest = await work.run(scope, watermark, conversation_meta_id)
+    except MetaError as exc:
+        async with make_uow() as uow:
+            run = await uow.session.get(SyncRun, run_id)
+            assert run is not None
+            reason = (
+                f"reauthorization required: {exc.message}"
+                if isinstance(exc, MetaTokenInvalid)
+                else f"Meta error {exc.meta_code}: {exc.message}"
+            )
+            _record(run, counts, counter.calls)
+            await _fail(uow, run, clock, reason)
+        if exc.transient:
+            raise
+        return None
+
+    async with make_uow() as uow:
+        run = await uow.session.get(SyncRun, run_id)
+        page = await uow.session.get(Page, target.page_id)
+        assert run is not None
+        assert page is not None
+        _record(run, counts, counter.calls)
+        run.status, run.finished_at, run.progress = SyncStatus.SUCCEEDED.value, clock.now(), 1.0
+        run.phase = "done"
+        page.last_synced_at = clock.now()
+        if newest is not None and (page.sync_watermark is None or newest > page.sync_watermark):
+            page.sync_watermark = newest
+        publish(uow, run)
+        await uow.commit()
+        return run
+
+
+class _Target:
+    def __init__(
+        self,
+        run_id: uuid.UUID,
+        organization_id: uuid.UUID,
+        page_id: uuid.UUID,
+        meta_page_id: str,
+        token: str,
+        instagram: bool,
+    ) -> None:
+        self.run_id = run_id
+        self.organization_id = organization_id
+        self.page_id = page_id
+        self.meta_page_id = meta_page_id
+        self.token = token
+        self.platforms = ["messenger", "instagram"] if instagram else ["messenger"]
+        self.conversation_platform = "messenger"
+
+
+def _record(run: SyncRun, counts: Counts, calls: int) -> None:
+    run.created_count, run.updated_count = counts.created, counts.updated
+    run.unchanged_count, run.graph_calls = counts.unchanged, calls
+
+
+async def _fail(uow: UnitOfWork, run: SyncRun, clock: Clock, reason: str) -> None:
+    run.status, run.error, run.finished_at = SyncStatus.FAILED.value, reason, clock.now()
+    publish(uow, run)
+    await uow.commit()
+    log.warning("sync_failed", run_id=str(run.id), reason=reason)
+
+
+class _Work:
+    """One run's work against Meta and the database."""
+
+    def __init__(
+        self,
+        make_uow: Callable[[], UnitOfWork],
+        meta: MetaGateway,
+        target: _Target,
+        counts: Counts,
+    ) -> None:
+        self.make_uow, self.meta, self.target, self.counts = make_uow, meta, target, counts
+        self.done = 0
+
+    async def run(
+        self, scope: SyncScope, watermark: datetime | None, conversation_meta_id: str | None
+    ) -> datetime | None:
+        """Do the scope's work; returns the newest conversation update seen."""
+        target = self.target
+        if scope in (SyncScope.FULL, SyncScope.DETAILS):
+            await self.details()
+            if scope == SyncScope.DETAILS:
+                return None
+        if conversation_meta_id is not None:
+            item = await self.meta.conversation(
+                conversation_meta_id,
+                target.meta_page_id,
+                target.token,
+                platform=target.conversation_platform,
+            )
+            await self.apply([item], with_messages=scope == SyncScope.MESSAGES)
+            return None
+        since = watermark if scope == SyncScope.INCREMENTAL else None
+        with_messages = scope != SyncScope.CONTACTS
+        async with self.make_uow() as uow:
+            run = await uow.session.get(SyncRun, target.run_id)
+            limit = int(run.details.get("limit") or 0) if run else 0
+        newest: datetime | None = None
+        for platform in target.platforms:
+            chunk: list[MetaConversation] = []
+            async for item in self.meta.conversations(
+                target.meta_page_id,
+                target.token,
+                platform=platform,
+                updated_since=since,
+                with_messages=with_messages,
+                limit=limit or None,
+            ):
+                newest = item.updated_time if newest is None else max(newest, item.updated_time)
+                chunk.append(item)
+                if len(chunk) >= CHUNK:
+                    await self.apply(chunk, with_messages=with_messages)
+                    chunk = []
+            if chunk:
+                await self.apply(chunk, with_messages=with_messages)
+        return newest
+
+    async def details(self) -> None:
+        info = await self.meta.page(self.target.meta_page_id, self.target.token)
+        async with self.make_uow() as uow:
+            page = await uow.session.get(Page, self.target.page_id)
+            assert page is not None
+            changed = False
+            for attr in PAGE_DETAILS:
+                value = getattr(info, attr)
+                if value is not None and getattr(page, attr) != value:
+                    setattr(page, attr, value)
+                    changed = True
+            self.counts.updated += changed
+            self.counts.unchanged += not changed
+            await self._progress(uow, "details")
+            await uow.commit()
+
+    async def apply(self, items: list[MetaConversation], *, with_messages: bool) -> None:
+        async with self.make_uow() as uow:
+            result = await apply_chunk(
+                uow,
+                self.target.organization_id,
+                self.target.page_id,
+                self.target.meta_page_id,
+                items,
+                with_messages=with_messages,
+            )
+            self.counts.add(result.total())
+            self.done += len(items)
+            await self._progress(uow, "messages" if with_messages else "contacts")
+            await uow.commit()
+        if result.new_contacts:
+            await _profiles(
+                self.make_uow, self.meta, self.target, [c.id for c in result.new_contacts]
+            )
+
+    async def _progress(self, uow: UnitOfWork, phase: str) -> None:
+        run = await uow.session.get(SyncRun, self.target.run_id)
+        assert run is not None
+        run.phase = phase
+        run.details = {**run.details, "done": self.done}
+        _record(run, self.counts, run.graph_calls)
+        publish(uow, run)
+
+
+PAGE_DETAILS = (
+    "name",
+    "category",
+    "about",
+    "phone",
+    "website",
+    "picture_url",
+    "fan_count",
+    "followers_count",
+)
+
+
+async def _profiles(
+    make_uow: Callable[[], UnitOfWork],
+    meta: MetaGateway,
+    target: _Target,
+    contact_ids: list[uuid.UUID],
+) -> None:
+    """Names and pictures of new contacts from the profile API. A failure keeps the name
+    Meta gave in the conversation (the contact is never lost) for a later sync to fill."""
+    async with make_uow() as uow:
+        contacts = (
+            (await uow.session.execute(select(Contact).where(Contact.id.in_(contact_ids))))
+            .scalars()
+            .all()
+        )
+        wanted = [(c.id, c.platform_user_id, c.platform) for c in contacts]
+    gate = asyncio.Semaphore(PROFILE_CONCURRENCY)
+
+    async def fetch(user_id: str, platform: str) -> tuple[str | None, str | None] | None:
+        async with gate:
+            try:
+                profile = await meta.user_profile(user_id, target.token, platform=platform)
+            except MetaError as exc:
+                log.info("profile_unavailable", user_id=user_id, error=str(exc))
+                return None
+            return profile.name, profile.picture_url
+
+    results = await asyncio.gather(*(fetch(uid, platform) for _, uid, platform in wanted))
+    async with make_uow() as uow:
+        for (contact_id, _, _), found in zip(wanted, results, strict=True):
+            contact = await uow.session.get(Contact, contact_id)
+            if contact is None or found is None:
+                continue
+            name, picture = found
+            contact.meta_picture_url = picture
+            if "picture_url" not in (contact.locally_edited or []):
+                contact.picture_url = picture
+            if name:
+                contact.meta_name = name
+                if "name" not in (contact.locally_edited or []):
+                    contact.name = name
+        await uow.commit()

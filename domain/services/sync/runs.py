@@ -1,0 +1,119 @@
+"""Sync runs: every sync is a ``sync_runs`` row, started here and executed by an actor."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.errors import InvalidInputError, NotFoundError
+from domain.models import Conversation, Page, SyncRun, SyncStatus
+from domain.uow import UnitOfWork
+
+RUN_ACTOR = "run_sync"
+
+
+class SyncScope(enum.StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    DETAILS = "details"
+    CONTACTS = "contacts"
+    MESSAGES = "messages"  # one conversation
+    STATUS = "status"  # one conversation
+
+
+PAGE_SCOPES = {SyncScope.FULL, SyncScope.INCREMENTAL, SyncScope.DETAILS, SyncScope.CONTACTS}
+CONVERSATION_SCOPES = {SyncScope.MESSAGES, SyncScope.STATUS}
+ACTIVE = (SyncStatus.QUEUED.value, SyncStatus.RUNNING.value)
+
+
+def run_channel(run_id: uuid.UUID) -> str:
+    return f"sync_run:{run_id}"
+
+
+def page_channel(page_id: uuid.UUID) -> str:
+    return f"page_sync:{page_id}"
+
+
+def snapshot(run: SyncRun) -> dict[str, Any]:
+    """A run as published on the event bus (and read back by subscriptions)."""
+    return {
+        "id": str(run.id),
+        "page_id": str(run.page_id) if run.page_id else None,
+        "conversation_id": str(run.conversation_id) if run.conversation_id else None,
+        "scope": run.scope,
+        "trigger": run.trigger,
+        "status": run.status,
+        "phase": run.phase,
+        "progress": run.progress,
+        "done": int(run.details.get("done", 0)),
+        "total": run.details.get("total"),
+        "created": run.created_count,
+        "updated": run.updated_count,
+        "unchanged": run.unchanged_count,
+        "graph_calls": run.graph_calls,
+        "error": run.error,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def publish(uow: UnitOfWork, run: SyncRun) -> None:
+    event = snapshot(run)
+    uow.publish(run_channel(run.id), event)
+    if run.page_id is not None:
+        uow.publish(page_channel(run.page_id), event)
+
+
+async def start_sync(
+    uow: UnitOfWork,
+    *,
+    organization_id: uuid.UUID,
+    page_id: uuid.UUID,
+    scope: SyncScope,
+    trigger: str,
+    conversation_id: uuid.UUID | None = None,
+    limit: int | None = None,
+) -> tuple[SyncRun, bool]:
+    """Queue a sync (the job is sent after the caller commits). An identical run already
+    queued or running is returned instead of a second one. Returns (run, created)."""
+    page = await uow.session.get(Page, page_id)
+    if page is None or page.organization_id != organization_id or page.deleted_at:
+        raise NotFoundError("Page")
+    if scope in CONVERSATION_SCOPES:
+        if conversation_id is None:
+            raise InvalidInputError("conversationId", "is required for this scope")
+        conversation = await uow.session.get(Conversation, conversation_id)
+        if conversation is None or conversation.organization_id != organization_id:
+            raise NotFoundError("Conversation")
+    active = (
+        await uow.session.execute(
+            select(SyncRun).where(
+                SyncRun.page_id == page_id,
+                SyncRun.scope == scope.value,
+                SyncRun.conversation_id.is_(None)
+                if conversation_id is None
+                else SyncRun.conversation_id == conversation_id,
+                SyncRun.status.in_(ACTIVE),
+            )
+        )
+    ).scalar_one_or_none()
+    if active is not None:
+        return active, False
+    run = SyncRun(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        page_id=page_id,
+        conversation_id=conversation_id,
+        scope=scope.value,
+        trigger=trigger,
+        status=SyncStatus.QUEUED.value,
+        details={"done": 0, "total": None, **({"limit": limit} if limit else {})},
+    )
+    uow.session.add(run)
+    await uow.session.flush()
+    uow.enqueue(RUN_ACTOR, run_id=str(run.id))
+    publish(uow, run)
+    return run, True

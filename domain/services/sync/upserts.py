@@ -1,0 +1,276 @@
+"""Idempotent bulk upserts that count exactly what changed.
+
+Each chunk reads the existing rows by their natural keys in one statement, inserts the new
+ones, updates only rows whose values differ, and leaves identical rows untouched (no UPDATE
+is sent), so re-syncing unchanged data writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.meta import MetaConversation, MetaMessage, MetaParticipant
+from domain.models import (
+    Contact,
+    Conversation,
+    Message,
+    MessageDirection,
+    MessageStatus,
+)
+from domain.uow import UnitOfWork
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class ChunkResult:
+    contacts: Counts = field(default_factory=Counts)
+    conversations: Counts = field(default_factory=Counts)
+    messages: Counts = field(default_factory=Counts)
+    new_contacts: list[Contact] = field(default_factory=list)
+
+    def total(self) -> Counts:
+        out = Counts()
+        for part in (self.contacts, self.conversations, self.messages):
+            out.add(part)
+        return out
+
+
+def _apply(row: Any, values: dict[str, Any]) -> bool:
+    """Set ``values`` on ``row``; True when anything differed."""
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+def _same_instant(a: datetime | None, b: datetime | None) -> bool:
+    return a == b or (a is not None and b is not None and a.timestamp() == b.timestamp())
+
+
+async def upsert_contacts(
+    uow: UnitOfWork,
+    organization_id: uuid.UUID,
+    page_id: uuid.UUID,
+    platform: str,
+    people: Sequence[MetaParticipant],
+    counts: Counts,
+) -> tuple[dict[str, Contact], list[Contact]]:
+    """Contacts by platform user id; Meta owns name and picture unless edited locally
+    (then Meta's value is kept beside the local one). Returns all and the new ones."""
+    unique = {p.user_id: p for p in people}
+    if not unique:
+        return {}, []
+    existing = {
+        c.platform_user_id: c
+        for c in (
+            await uow.session.execute(
+                select(Contact).where(
+                    Contact.page_id == page_id,
+                    Contact.platform == platform,
+                    Contact.platform_user_id.in_(list(unique)),
+                )
+            )
+        ).scalars()
+    }
+    created: list[Contact] = []
+    for user_id, person in unique.items():
+        meta_name = person.name or person.username
+        contact = existing.get(user_id)
+        if contact is None:
+            contact = Contact(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                page_id=page_id,
+                platform=platform,
+                platform_user_id=user_id,
+                name=meta_name,
+                meta_name=meta_name,
+            )
+            uow.session.add(contact)
+            existing[user_id] = contact
+            created.append(contact)
+            counts.created += 1
+            continue
+        # The profile API is the better source of a name (participants carry only a
+        # username on Instagram): the participant's name only fills a contact that has none.
+        values: dict[str, Any] = {}
+        if meta_name and contact.meta_name is None:
+            values["meta_name"] = meta_name
+            if contact.name is None and "name" not in (contact.locally_edited or []):
+                values["name"] = meta_name
+        if _apply(contact, values):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return existing, created
+
+
+async def upsert_conversations(
+    uow: UnitOfWork,
+    organization_id: uuid.UUID,
+    page_id: uuid.UUID,
+    items: Sequence[MetaConversation],
+    contacts: dict[str, Contact],
+    counts: Counts,
+) -> dict[str, Conversation]:
+    keys = [c.meta_conversation_id for c in items]
+    existing = {
+        c.meta_conversation_id: c
+        for c in (
+            await uow.session.execute(
+                select(Conversation).where(
+                    Conversation.organization_id == organization_id,
+                    Conversation.meta_conversation_id.in_(keys),
+                )
+            )
+        ).scalars()
+    }
+    for item in items:
+        person = contacts.get(item.participants[0].user_id) if item.participants else None
+        values: dict[str, Any] = {
+            "page_id": page_id,
+            "platform": item.platform,
+            "unread_count": item.unread_count,
+            "message_count": item.message_count,
+            "snippet": item.snippet,
+            "folder": item.folder,
+            "contact_id": person.id if person else None,
+        }
+        row = existing.get(item.meta_conversation_id)
+        if row is None:
+            row = Conversation(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                meta_conversation_id=item.meta_conversation_id,
+                updated_time=item.updated_time,
+                **values,
+            )
+            uow.session.add(row)
+            existing[item.meta_conversation_id] = row
+            counts.created += 1
+            continue
+        changed = _apply(row, values)
+        if not _same_instant(row.updated_time, item.updated_time):
+            row.updated_time = item.updated_time
+            changed = True
+        counts.updated += changed
+        counts.unchanged += not changed
+    return existing
+
+
+async def upsert_messages(
+    uow: UnitOfWork,
+    organization_id: uuid.UUID,
+    meta_page_id: str,
+    conversations: dict[str, Conversation],
+    items: Sequence[MetaConversation],
+    counts: Counts,
+) -> None:
+    wanted: list[tuple[Conversation, MetaMessage]] = [
+        (conversations[c.meta_conversation_id], m) for c in items for m in c.messages
+    ]
+    if not wanted:
+        return
+    ids = [m.meta_message_id for _, m in wanted]
+    existing: dict[str, Message] = {}
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        rows = await uow.session.execute(
+            select(Message).where(
+                Message.organization_id == organization_id, Message.meta_message_id.in_(batch)
+            )
+        )
+        existing.update({m.meta_message_id: m for m in rows.scalars()})
+    for conversation, item in wanted:
+        outbound = item.sender_id == meta_page_id
+        direction = MessageDirection.OUTBOUND if outbound else MessageDirection.INBOUND
+        row = existing.get(item.meta_message_id)
+        if row is None:
+            row = Message(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                conversation_id=conversation.id,
+                meta_message_id=item.meta_message_id,
+                direction=direction.value,
+                status=(MessageStatus.SENT if outbound else MessageStatus.RECEIVED).value,
+                created_time=item.created_time,
+                detail_available=item.detailed,
+                **_details(item),
+            )
+            uow.session.add(row)
+            existing[item.meta_message_id] = row
+            counts.created += 1
+            continue
+        # Details Meta no longer shows (the message aged past the 20 most recent) are kept,
+        # not erased; the delivery status belongs to webhooks and is never set back here.
+        values = _details(item) if item.detailed else {}
+        if item.detailed:
+            values["detail_available"] = True
+        if _apply(row, values):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+
+def _details(item: MetaMessage) -> dict[str, Any]:
+    return {
+        "text": item.text,
+        "sender_id": item.sender_id,
+        "recipient_id": item.recipient_id,
+        "attachments": list(item.attachments),
+        "reply_to_meta_id": item.reply_to,
+    }
+
+
+async def apply_chunk(
+    uow: UnitOfWork,
+    organization_id: uuid.UUID,
+    page_id: uuid.UUID,
+    meta_page_id: str,
+    items: Sequence[MetaConversation],
+    *,
+    with_messages: bool,
+) -> ChunkResult:
+    """One transaction's worth of conversations (contacts, conversations, messages)."""
+    result = ChunkResult()
+    contacts: dict[str, Contact] = {}
+    for platform in {c.platform for c in items}:
+        people = [p for c in items if c.platform == platform for p in c.participants]
+        found, new = await upsert_contacts(
+            uow, organization_id, page_id, platform, people, result.contacts
+        )
+        contacts.update(found)
+        result.new_contacts.extend(new)
+    await uow.session.flush()
+    conversations = await upsert_conversations(
+        uow, organization_id, page_id, items, contacts, result.conversations
+    )
+    await uow.session.flush()
+    if with_messages:
+        await upsert_messages(
+            uow, organization_id, meta_page_id, conversations, items, result.messages
+        )
+    await uow.session.flush()
+    return result
