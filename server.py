@@ -42,6 +42,7 @@ from domain.repositories.identity import IdentityRepository
 from domain.services.connections import ConnectReport, add_meta_token
 from domain.services.identity import ensure_user
 from domain.services.oauth import OAuthConfig
+from domain.services.sync.runs import SyncLimits
 from domain.services.token_health import mark_token_invalid
 from domain.services.token_keys import rotate_all
 from domain.uow import UnitOfWork
@@ -66,6 +67,7 @@ from settings import InsecureSettingsError, Settings
 from tasks.broker import DramatiqJobQueue, create_broker, start_worker
 from tasks.bus import InMemoryEventBus, RedisEventBus
 from tasks.meta_gateway import GraphMetaGateway
+from tasks.rate_gate import InMemoryRateGate, RedisRateGate
 from tasks.runtime import WorkerContext
 from tasks.runtime import install as install_worker_context
 from tasks.scheduler import PERIODIC_JOBS, Scheduler, redis_slot_claim
@@ -182,6 +184,12 @@ def build_runtime(
             graph_version=settings.META_GRAPH_VERSION,
             callback_url=f"{public_url}/auth/meta/callback",
         ),
+        rate_gate=RedisRateGate(settings.REDIS_URL) if settings.REDIS_URL else InMemoryRateGate(),
+        sync_limits=SyncLimits(
+            full_interval_seconds=settings.SYNC_FULL_INTERVAL_SECONDS,
+            individual_per_minute=settings.SYNC_INDIVIDUAL_PER_MINUTE,
+        ),
+        sync_wait_seconds=settings.SYNC_WAIT_SECONDS,
         frontend_url=settings.FRONTEND_URL.rstrip("/"),
         notify=notify,
         jwt=JwtCodec(
@@ -265,9 +273,9 @@ def _graph_probe(graph: GraphClient) -> Callable[[], Awaitable[dict[str, Any]]]:
 
 async def close_runtime(runtime: Runtime) -> None:
     await runtime.graph.aclose()
-    store = runtime.services.state_store
-    if isinstance(store, RedisStateStore):
-        await store.aclose()
+    for closable in (runtime.services.state_store, runtime.services.rate_gate):
+        if isinstance(closable, RedisStateStore | RedisRateGate):
+            await closable.aclose()
     if runtime.sandbox is not None:
         await runtime.sandbox.aclose()
     bus = runtime.services.bus

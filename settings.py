@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     NOTIFY_WEBHOOK_URL: str | None = None
 
+    # spec/facebook-sync-api.md limits and how long the REST shims wait for a sync to end.
+    SYNC_FULL_INTERVAL_SECONDS: float = 300
+    SYNC_INDIVIDUAL_PER_MINUTE: int = 10
+    SYNC_WAIT_SECONDS: float = 30
+
     LOG_LEVEL: str = "INFO"
 
     @field_validator("CORS_ORIGINS", "JWT_ALGORITHMS", mode="before")

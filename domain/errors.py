@@ -47,3 +47,13 @@ class NotFoundError(DomainError):
 
 class ConflictError(DomainError):
     code = ErrorCode.CONFLICT
+
+
+class RateLimitedError(DomainError):
+    """A limit of metasync's own (e.g. one full sync per 5 minutes per Page)."""
+
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, retry_after_seconds: float) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, int(retry_after_seconds + 0.999))

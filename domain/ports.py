@@ -27,3 +27,12 @@ class EventBus(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class RateGate(Protocol):
+    """Sliding-window limits shared by every process (Redis) or within one (in-memory)."""
+
+    async def hit(self, key: str, limit: int, window_seconds: float) -> float | None:
+        """Record a hit unless ``key`` already had ``limit`` hits in the window; returns
+        None when allowed, else the seconds until the next hit would be."""
+        ...

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.meta import MetaGateway, StateStore
-from domain.ports import EventBus, JobQueue
+from domain.ports import EventBus, JobQueue, RateGate
 from domain.services.oauth import OAuthConfig
+from domain.services.sync.runs import SyncLimits
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault
 from resolvers.auth import JwtCodec
@@ -32,6 +33,10 @@ class AppServices:
     meta: MetaGateway
     state_store: StateStore
     oauth: OAuthConfig
+    rate_gate: RateGate
+    sync_limits: SyncLimits = field(default_factory=SyncLimits)
+    # How long REST shims wait for a sync to finish before answering 202 with the run.
+    sync_wait_seconds: float = 30.0
     frontend_url: str = "http://localhost:3000"
     # Deliver notifications to NOTIFY_WEBHOOK_URL (a job per notification) when set.
     notify: bool = False

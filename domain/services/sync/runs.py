@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from domain.errors import InvalidInputError, NotFoundError
+from domain.errors import InvalidInputError, NotFoundError, RateLimitedError
 from domain.models import Conversation, Page, SyncRun, SyncStatus
+from domain.ports import RateGate
 from domain.uow import UnitOfWork
 
 RUN_ACTOR = "run_sync"
+USER_TRIGGERS = {"manual", "api"}
+
+
+@dataclass(frozen=True)
+class SyncLimits:
+    """spec/facebook-sync-api.md: a full sync at most once per 5 minutes per Page, other
+    syncs at most 10 per minute per Page; reads are unlimited. Schedules are not limited."""
+
+    full_interval_seconds: float = 300
+    individual_per_minute: int = 10
 
 
 class SyncScope(enum.StrEnum):
@@ -76,9 +88,14 @@ async def start_sync(
     trigger: str,
     conversation_id: uuid.UUID | None = None,
     limit: int | None = None,
+    gate: RateGate | None = None,
+    limits: SyncLimits = SyncLimits(),
 ) -> tuple[SyncRun, bool]:
     """Queue a sync (the job is sent after the caller commits). An identical run already
-    queued or running is returned instead of a second one. Returns (run, created)."""
+    queued or running is returned instead of a second one. Returns (run, created).
+
+    Requests by people (``manual``/``api`` triggers) pass ``gate``: beyond the spec's limits
+    they get RateLimitedError with the seconds to wait."""
     page = await uow.session.get(Page, page_id)
     if page is None or page.organization_id != organization_id or page.deleted_at:
         raise NotFoundError("Page")
@@ -102,6 +119,8 @@ async def start_sync(
     ).scalar_one_or_none()
     if active is not None:
         return active, False
+    if gate is not None and trigger in USER_TRIGGERS:
+        await _check_limits(gate, limits, page_id, scope)
     run = SyncRun(
         id=uuid.uuid4(),
         organization_id=organization_id,
@@ -117,3 +136,16 @@ async def start_sync(
     uow.enqueue(RUN_ACTOR, run_id=str(run.id))
     publish(uow, run)
     return run, True
+
+
+async def _check_limits(
+    gate: RateGate, limits: SyncLimits, page_id: uuid.UUID, scope: SyncScope
+) -> None:
+    if scope == SyncScope.FULL:
+        wait = await gate.hit(f"sync:full:{page_id}", 1, limits.full_interval_seconds)
+        what = "a full sync runs at most once per 5 minutes per page"
+    else:
+        wait = await gate.hit(f"sync:individual:{page_id}", limits.individual_per_minute, 60)
+        what = f"at most {limits.individual_per_minute} syncs per minute per page"
+    if wait is not None:
+        raise RateLimitedError(f"Too many syncs: {what}", wait)
