@@ -149,3 +149,31 @@ async def _check_limits(
         what = f"at most {limits.individual_per_minute} syncs per minute per page"
     if wait is not None:
         raise RateLimitedError(f"Too many syncs: {what}", wait)
+
+
+async def start_for_every_page(
+    uow: UnitOfWork, scope: SyncScope, trigger: str, *, limit: int | None = None
+) -> list[SyncRun]:
+    """Queue ``scope`` for every active page of every organization (the schedules and the
+    cron endpoint); pages already syncing that scope keep their run. Does not commit."""
+    pages = (
+        await uow.session.execute(
+            select(Page.id, Page.organization_id).where(
+                Page.deleted_at.is_(None),
+                Page.status == "active",
+                Page.page_token_encrypted.is_not(None),
+            )
+        )
+    ).all()
+    runs = []
+    for page_id, organization_id in pages:
+        run, _ = await start_sync(
+            uow,
+            organization_id=organization_id,
+            page_id=page_id,
+            scope=scope,
+            trigger=trigger,
+            limit=limit,
+        )
+        runs.append(run)
+    return runs
