@@ -12,10 +12,23 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from domain.models import Contact, Conversation, Message, Page
+from domain.models import (
+    Contact,
+    Conversation,
+    InstagramAccount,
+    Message,
+    MetaConnection,
+    Page,
+    WhatsAppAccount,
+)
 from domain.pagination import Slice
+from domain.repositories.accounts import MetaConnectionRepository
 from domain.repositories.base import OrgScoped
-from domain.repositories.channels import PageRepository
+from domain.repositories.channels import (
+    InstagramAccountRepository,
+    PageRepository,
+    WhatsAppAccountRepository,
+)
 from domain.repositories.messaging import (
     ContactRepository,
     ConversationFilter,
@@ -37,6 +50,10 @@ class RequestLoaders:
     conversation: DataLoader[uuid.UUID, Conversation | None]
     message: DataLoader[uuid.UUID, Message | None]
     contact: DataLoader[uuid.UUID, Contact | None]
+    meta_connection: DataLoader[uuid.UUID, MetaConnection | None]
+    instagram_account: DataLoader[uuid.UUID, InstagramAccount | None]
+    whatsapp_account: DataLoader[uuid.UUID, WhatsAppAccount | None]
+    instagram_account_of_page: DataLoader[uuid.UUID, InstagramAccount | None]
     conversations_of_page: DataLoader[Key, Slice[Conversation]]
     conversation_count_of_page: DataLoader[Key, int]
     contacts_of_page: DataLoader[Key, Slice[Contact]]
@@ -70,6 +87,11 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
             return await repo.get_many(keys)
 
         return DataLoader(repo_batch(repo_cls, fetch, None))
+
+    async def instagram_of_pages(
+        repo: InstagramAccountRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, InstagramAccount | None]:
+        return {**await repo.by_pages(keys)}
 
     async def conversations(
         repo: ConversationRepository, keys: list[Key]
@@ -127,6 +149,12 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
         conversation=by_id(ConversationRepository),
         message=by_id(MessageRepository),
         contact=by_id(ContactRepository),
+        meta_connection=by_id(MetaConnectionRepository),
+        instagram_account=by_id(InstagramAccountRepository),
+        whatsapp_account=by_id(WhatsAppAccountRepository),
+        instagram_account_of_page=DataLoader(
+            repo_batch(InstagramAccountRepository, instagram_of_pages, None)
+        ),
         conversations_of_page=DataLoader(repo_batch(ConversationRepository, conversations, empty)),
         conversation_count_of_page=DataLoader(
             repo_batch(ConversationRepository, conversation_counts, 0)

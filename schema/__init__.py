@@ -8,6 +8,7 @@ import strawberry
 
 from schema.errors import ERROR_TYPES
 from schema.extensions import extensions
+from schema.mutation import Mutation
 from schema.query import Query
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -16,6 +17,7 @@ SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         types=list(ERROR_TYPES),
         extensions=extensions(production=production),
     )

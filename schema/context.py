@@ -15,7 +15,15 @@ from typing import Any, Protocol
 
 from strawberry.dataloader import DataLoader
 
-from domain.models import Contact, Conversation, Message, Page
+from domain.models import (
+    Contact,
+    Conversation,
+    InstagramAccount,
+    Message,
+    MetaConnection,
+    Page,
+    WhatsAppAccount,
+)
 from domain.pagination import Slice
 from domain.services.identity import Principal
 
@@ -27,6 +35,10 @@ class Loaders(Protocol):
     conversation: DataLoader[uuid.UUID, Conversation | None]
     message: DataLoader[uuid.UUID, Message | None]
     contact: DataLoader[uuid.UUID, Contact | None]
+    meta_connection: DataLoader[uuid.UUID, MetaConnection | None]
+    instagram_account: DataLoader[uuid.UUID, InstagramAccount | None]
+    whatsapp_account: DataLoader[uuid.UUID, WhatsAppAccount | None]
+    instagram_account_of_page: DataLoader[uuid.UUID, InstagramAccount | None]
     conversations_of_page: DataLoader[tuple[Hashable, ...], Slice[Conversation]]
     conversation_count_of_page: DataLoader[tuple[Hashable, ...], int]
     contacts_of_page: DataLoader[tuple[Hashable, ...], Slice[Contact]]

@@ -45,3 +45,42 @@ class ErrorCode(enum.Enum):
     REAUTHORIZATION_REQUIRED = "REAUTHORIZATION_REQUIRED"
     CONFLICT = "CONFLICT"
     UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+@strawberry.enum(description="The state of a Meta login (a user or system-user token).")
+class ConnectionStatus(enum.Enum):
+    ACTIVE = "active"
+    REAUTHORIZATION_REQUIRED = "reauthorization_required"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    DISCONNECTED = "disconnected"
+
+
+@strawberry.enum(description="What a Meta login's dialog asks permissions for.")
+class OAuthPlatform(enum.Enum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    WHATSAPP = "whatsapp"
+
+
+@strawberry.enum
+class HealthStatus(enum.Enum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+@strawberry.enum
+class HealthLevel(enum.Enum):
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@strawberry.enum(description="What of a change reached Meta (DESIGN.md §8: never pretend).")
+class MetaEffect(enum.Enum):
+    APPLIED = strawberry.enum_value("applied", description="Meta confirmed the change.")
+    LOCAL_ONLY = strawberry.enum_value(
+        "local_only",
+        description="metasync changed its own state; Meta was not, or could not be, told.",
+    )

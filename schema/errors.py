@@ -53,3 +53,9 @@ ERROR_TYPES = (
     MetaApiError,
     ReauthorizationRequiredError,
 )
+
+# Every error a mutation can answer with; each mutation's result union is its success type
+# and these (resolvers.graphql.errors maps domain errors onto them in one place).
+AnyError = (
+    ValidationError | NotFoundError | RateLimitedError | MetaApiError | ReauthorizationRequiredError
+)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.graphql import query as resolvers
+from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
-from schema.types import GraphInfo, Node, Page, Viewer
+from schema.types import GraphInfo, InstagramAccount, Node, Page, Viewer
 
 
 @strawberry.type
@@ -32,3 +33,27 @@ class Query:
     @strawberry.field(description="A Page by global id; null if missing or not visible.")
     async def page(self, info: GraphInfo, id: strawberry.ID) -> Page | None:
         return await resolvers.resolve_page(info, id)
+
+    @strawberry.field(description="The organization's Meta logins, oldest first.")
+    async def meta_connections(
+        self, info: GraphInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[MetaConnection]:
+        return await resolvers.resolve_meta_connections(info, first, after)
+
+    @strawberry.field(description="The organization's Instagram accounts, in connection order.")
+    async def instagram_accounts(
+        self, info: GraphInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[InstagramAccount]:
+        return await resolvers.resolve_instagram_accounts(info, first, after)
+
+    @strawberry.field(
+        description="The organization's WhatsApp Business accounts, in connection order."
+    )
+    async def whatsapp_accounts(
+        self, info: GraphInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[WhatsAppAccount]:
+        return await resolvers.resolve_whatsapp_accounts(info, first, after)
+
+    @strawberry.field(description="How the organization's Meta connections are doing.")
+    async def connection_health(self, info: GraphInfo) -> ConnectionHealth:
+        return await resolvers.resolve_connection_health(info)

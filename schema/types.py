@@ -33,7 +33,7 @@ class Node:
     )
 
 
-def _ids(type_name: str, row_id: uuid.UUID) -> dict[str, Any]:
+def node_ids(type_name: str, row_id: uuid.UUID) -> dict[str, Any]:
     return {"id": encode_global_id(type_name, row_id), "database_id": strawberry.ID(str(row_id))}
 
 
@@ -43,7 +43,7 @@ class Organization(Node):
 
     @classmethod
     def from_domain(cls, org_id: uuid.UUID, name: str) -> Self:
-        return cls(**_ids("Organization", org_id), name=name)
+        return cls(**node_ids("Organization", org_id), name=name)
 
 
 @strawberry.type
@@ -54,7 +54,7 @@ class Viewer(Node):
     @classmethod
     def from_principal(cls, principal: Principal) -> Self:
         return cls(
-            **_ids("User", principal.user_id),
+            **node_ids("User", principal.user_id),
             email=principal.email,
             organization=Organization.from_domain(
                 principal.organization_id, principal.organization_name
@@ -77,7 +77,7 @@ class Contact(Node):
     @classmethod
     def from_domain(cls, row: models.Contact) -> Self:
         return cls(
-            **_ids("Contact", row.id),
+            **node_ids("Contact", row.id),
             platform=Platform(row.platform),
             platform_user_id=row.platform_user_id,
             name=row.name,
@@ -102,7 +102,7 @@ class Message(Node):
     @classmethod
     def from_domain(cls, row: models.Message) -> Self:
         return cls(
-            **_ids("Message", row.id),
+            **node_ids("Message", row.id),
             meta_message_id=row.meta_message_id,
             direction=MessageDirection(row.direction),
             text=row.text,
@@ -127,7 +127,7 @@ class Conversation(Node):
     @classmethod
     def from_domain(cls, row: models.Conversation) -> Self:
         return cls(
-            **_ids("Conversation", row.id),
+            **node_ids("Conversation", row.id),
             meta_conversation_id=row.meta_conversation_id,
             platform=Platform(row.platform),
             unread_count=row.unread_count,
@@ -179,7 +179,7 @@ class Page(Node):
     @classmethod
     def from_domain(cls, row: models.Page) -> Self:
         return cls(
-            **_ids("Page", row.id),
+            **node_ids("Page", row.id),
             meta_page_id=row.meta_page_id,
             name=row.name,
             category=row.category,
@@ -193,6 +193,11 @@ class Page(Node):
             last_synced_at=row.last_synced_at,
             row_id=row.id,
         )
+
+    @strawberry.field(description="The Instagram professional account linked to this Page.")
+    async def instagram_account(self, info: GraphInfo) -> InstagramAccount | None:
+        row = await info.context.loaders.instagram_account_of_page.load(self.row_id)
+        return InstagramAccount.from_domain(row) if row else None
 
     @strawberry.field
     async def conversations(
@@ -230,3 +235,36 @@ class Page(Node):
             lambda: loaders.contact_count_of_page.load((self.row_id, search)),
             has_previous=after is not None,
         )
+
+
+@strawberry.type
+class InstagramAccount(Node):
+    meta_ig_id: str
+    username: str | None
+    name: str | None
+    profile_picture_url: str | None
+    followers_count: int | None
+    media_count: int | None
+    status: ChannelStatus
+    page_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_domain(cls, row: models.InstagramAccount) -> Self:
+        return cls(
+            **node_ids("InstagramAccount", row.id),
+            meta_ig_id=row.meta_ig_id,
+            username=row.username,
+            name=row.name,
+            profile_picture_url=row.profile_picture_url,
+            followers_count=row.followers_count,
+            media_count=row.media_count,
+            status=ChannelStatus(row.status),
+            page_id=row.page_id,
+        )
+
+    @strawberry.field(description="The Facebook Page the account is connected through.")
+    async def page(self, info: GraphInfo) -> Page | None:
+        if self.page_id is None:
+            return None
+        row = await info.context.loaders.page.load(self.page_id)
+        return Page.from_domain(row) if row else None

@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from domain.models import Contact, Conversation, Message, Page
+from domain.models import Contact, Conversation, InstagramAccount, Message, MetaConnection, Page
+from domain.services.connections import ConnectReport, add_meta_token
 from server import Runtime
 
 BASE_TIME = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -83,3 +84,77 @@ async def seed_pages(
             out.append(seeded)
         await uow.commit()
     return out
+
+
+async def connect_meta(
+    runtime: Runtime, org_id: uuid.UUID, user_id: uuid.UUID, token: str, *, label: str = "t"
+) -> ConnectReport:
+    """Connect what ``token`` reaches on ``runtime``'s Meta (the sandbox) for an organization,
+    as pasting a token does."""
+    services = runtime.services
+    return await add_meta_token(
+        services.uow(),
+        services.meta,
+        services.vault,
+        organization_id=org_id,
+        user_id=user_id,
+        label=label,
+        token=token,
+        now=services.clock.now(),
+    )
+
+
+@dataclass
+class SeededAccounts:
+    connection: MetaConnection
+    pages: list[Page] = field(default_factory=list)
+    instagram: list[InstagramAccount] = field(default_factory=list)
+
+
+async def seed_instagram_accounts(
+    runtime: Runtime,
+    org_id: uuid.UUID,
+    count: int,
+    *,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+) -> SeededAccounts:
+    """``count`` Pages, each with its Instagram account, reached through one Meta login."""
+    conn = MetaConnection(
+        id=uuid.uuid4(),
+        organization_id=org_id,
+        label=f"seed-{uuid.uuid4().hex[:6]}",
+        meta_user_id=f"{uuid.uuid4().int % 10**15}",
+        scopes=list(scopes or []),
+        expires_at=expires_at,
+        last_refreshed_at=BASE_TIME,
+    )
+    seeded = SeededAccounts(connection=conn)
+    async with runtime.services.uow() as uow:
+        uow.session.add(conn)
+        await uow.session.flush()
+        for i in range(count):
+            page = Page(
+                id=uuid.uuid4(),
+                organization_id=org_id,
+                connection_id=conn.id,
+                meta_page_id=f"{uuid.uuid4().int % 10**15}",
+                name=f"Page {i:03d}",
+                last_synced_at=BASE_TIME,
+            )
+            uow.session.add(page)
+            await uow.session.flush()
+            ig = InstagramAccount(
+                id=uuid.uuid4(),
+                organization_id=org_id,
+                page_id=page.id,
+                connection_id=conn.id,
+                meta_ig_id=f"1784{uuid.uuid4().int % 10**12}",
+                username=f"shop_{i:03d}",
+                created_at=BASE_TIME + timedelta(minutes=i),
+            )
+            uow.session.add(ig)
+            seeded.pages.append(page)
+            seeded.instagram.append(ig)
+        await uow.commit()
+    return seeded

@@ -1,15 +1,25 @@
-"""Pages (and, with later capabilities, Instagram and WhatsApp accounts)."""
+"""Pages, Instagram accounts and WhatsApp Business accounts."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from domain.models import InstagramAccount, Page, WhatsAppAccount
 from domain.pagination import Slice, SortKey
 from domain.repositories.base import OrgScoped
 
 PAGE_ORDER = (SortKey(Page.name, False, str), SortKey(Page.id, False, uuid.UUID))
+# Instagram usernames and WABA names may be missing: these list in the order connected.
+INSTAGRAM_ORDER = (
+    SortKey(InstagramAccount.created_at, False, datetime),
+    SortKey(InstagramAccount.id, False, uuid.UUID),
+)
+WHATSAPP_ORDER = (
+    SortKey(WhatsAppAccount.created_at, False, datetime),
+    SortKey(WhatsAppAccount.id, False, uuid.UUID),
+)
 
 
 class PageRepository(OrgScoped[Page]):
@@ -30,6 +40,9 @@ class PageRepository(OrgScoped[Page]):
 class InstagramAccountRepository(OrgScoped[InstagramAccount]):
     model = InstagramAccount
 
+    async def list(self, *, first: int, after: str | None) -> Slice[InstagramAccount]:
+        return await self.list_slice(INSTAGRAM_ORDER, first=first, after=after)
+
     async def by_pages(self, page_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, InstagramAccount]:
         stmt = self.select().where(InstagramAccount.page_id.in_(set(page_ids)))
         rows = (await self.session.execute(stmt)).scalars()
@@ -38,3 +51,6 @@ class InstagramAccountRepository(OrgScoped[InstagramAccount]):
 
 class WhatsAppAccountRepository(OrgScoped[WhatsAppAccount]):
     model = WhatsAppAccount
+
+    async def list(self, *, first: int, after: str | None) -> Slice[WhatsAppAccount]:
+        return await self.list_slice(WHATSAPP_ORDER, first=first, after=after)

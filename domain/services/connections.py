@@ -463,8 +463,9 @@ async def connect_page(
     """(Re)connect one Page the organization's stored Meta logins can reach: fresh Page
     token, webhooks subscribed. A Page none of them reaches is NotFound."""
     async with uow:
-        logins = await connection_tokens(uow, vault, organization_id)
-    for conn, token in logins:
+        # Ids only: leaving the read-only unit of work rolls back, expiring its rows.
+        logins = [(c.id, t) for c, t in await connection_tokens(uow, vault, organization_id)]
+    for connection_id, token in logins:
         info = await gateway.inspect(token)
         candidates = await gateway.pages(token, info.targets(*PAGE_SCOPES) & {meta_page_id})
         match = next((p for p in candidates if p.meta_page_id == meta_page_id), None)
@@ -477,10 +478,10 @@ async def connect_page(
             else None
         )
         async with uow:
-            page = await upsert_page(uow, vault, organization_id, conn.id, match)
+            page = await upsert_page(uow, vault, organization_id, connection_id, match)
             page.webhook_subscribed = True
             if instagram is not None:
-                await upsert_instagram(uow, organization_id, conn.id, page.id, instagram)
+                await upsert_instagram(uow, organization_id, connection_id, page.id, instagram)
             await uow.commit()
         return page
     raise NotFoundError("Page")

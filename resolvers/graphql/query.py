@@ -1,20 +1,31 @@
-"""Root query resolvers: viewer, node/nodes, pages, page."""
+"""Root query resolvers: viewer, node/nodes, the organization's lists, connection health."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import InvalidInputError
-from domain.pagination import MAX_PAGE_SIZE, clamp_first
-from domain.repositories.channels import PageRepository
+from domain.pagination import MAX_PAGE_SIZE, Slice, clamp_first
+from domain.repositories.accounts import MetaConnectionRepository
+from domain.repositories.channels import (
+    InstagramAccountRepository,
+    PageRepository,
+    WhatsAppAccountRepository,
+)
+from domain.services.connection_health import organization_health
+from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
 from schema.scalars import decode_global_id
 from schema.types import (
     Contact,
     Conversation,
     GraphInfo,
+    InstagramAccount,
     Message,
     Node,
     Organization,
@@ -23,27 +34,76 @@ from schema.types import (
 )
 
 MAX_NODES = MAX_PAGE_SIZE
+RowT = TypeVar("RowT")
+NodeT = TypeVar("NodeT")
 
 
 def resolve_viewer(info: GraphInfo) -> Viewer:
     return Viewer.from_principal(info.context.viewer)
 
 
-async def resolve_pages(info: GraphInfo, first: int | None, after: str | None) -> Connection[Page]:
+class _Listing(Protocol[RowT]):
+    async def list(self, *, first: int, after: str | None) -> Slice[RowT]: ...
+
+    async def count(self) -> int: ...
+
+
+async def _root_list(
+    info: GraphInfo,
+    repo_cls: Callable[[AsyncSession, uuid.UUID], _Listing[RowT]],
+    convert: Callable[[RowT], NodeT],
+    first: int | None,
+    after: str | None,
+) -> Connection[NodeT]:
+    """A list of the viewer's organization; counted (in its own session) only if asked."""
     services = info.context.services
     org = info.context.viewer.organization_id
     size = clamp_first(first)
     async with services.session_factory() as session:
-        repo = PageRepository(session, org)
-        page = await repo.list(first=size, after=after)
+        page = await repo_cls(session, org).list(first=size, after=after)
 
     async def count() -> int:
         async with services.session_factory() as session:
-            return await PageRepository(session, org).count()
+            return await repo_cls(session, org).count()
 
-    return Connection[Page].from_slice(
-        page, Page.from_domain, count, has_previous=after is not None
+    return Connection[NodeT].from_slice(page, convert, count, has_previous=after is not None)
+
+
+async def resolve_pages(info: GraphInfo, first: int | None, after: str | None) -> Connection[Page]:
+    return await _root_list(info, PageRepository, Page.from_domain, first, after)
+
+
+async def resolve_meta_connections(
+    info: GraphInfo, first: int | None, after: str | None
+) -> Connection[MetaConnection]:
+    return await _root_list(
+        info, MetaConnectionRepository, MetaConnection.from_domain, first, after
     )
+
+
+async def resolve_instagram_accounts(
+    info: GraphInfo, first: int | None, after: str | None
+) -> Connection[InstagramAccount]:
+    return await _root_list(
+        info, InstagramAccountRepository, InstagramAccount.from_domain, first, after
+    )
+
+
+async def resolve_whatsapp_accounts(
+    info: GraphInfo, first: int | None, after: str | None
+) -> Connection[WhatsAppAccount]:
+    return await _root_list(
+        info, WhatsAppAccountRepository, WhatsAppAccount.from_domain, first, after
+    )
+
+
+async def resolve_connection_health(info: GraphInfo) -> ConnectionHealth:
+    services = info.context.services
+    async with services.session_factory() as session:
+        report = await organization_health(
+            session, info.context.viewer.organization_id, services.clock.now()
+        )
+    return ConnectionHealth.from_domain(report)
 
 
 async def resolve_page(info: GraphInfo, id: str) -> Page | None:
@@ -88,6 +148,21 @@ async def _contact(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     return Contact.from_domain(row) if row else None
 
 
+async def _meta_connection(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.meta_connection.load(row_id)
+    return MetaConnection.from_domain(row) if row else None
+
+
+async def _instagram_account(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.instagram_account.load(row_id)
+    return InstagramAccount.from_domain(row) if row else None
+
+
+async def _whatsapp_account(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.whatsapp_account.load(row_id)
+    return WhatsAppAccount.from_domain(row) if row else None
+
+
 async def _organization(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     viewer = info.context.viewer
     if row_id != viewer.organization_id:
@@ -104,6 +179,9 @@ _NODE_RESOLVERS: dict[str, Callable[[GraphInfo, uuid.UUID], Awaitable[Node | Non
     "Conversation": _conversation,
     "Message": _message,
     "Contact": _contact,
+    "MetaConnection": _meta_connection,
+    "InstagramAccount": _instagram_account,
+    "WhatsAppAccount": _whatsapp_account,
     "Organization": _organization,
     "User": _user,
 }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from resolvers.rest import auto_connect, social
+from resolvers.rest import auto_connect, meta_business, meta_module, social
 from resolvers.rest.routing import Endpoint
 
 
 def all_endpoints() -> list[Endpoint]:
-    return [*auto_connect.ENDPOINTS, *social.ENDPOINTS]
+    return [
+        *auto_connect.ENDPOINTS,
+        *social.ENDPOINTS,
+        *meta_business.ENDPOINTS,
+        *meta_module.ENDPOINTS,
+    ]

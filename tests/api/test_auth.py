@@ -103,7 +103,7 @@ def test_issuer_and_audience_are_checked_when_configured(
 
 async def test_api_routes_require_a_token(client: httpx.AsyncClient, tenant: Tenant) -> None:
     # Unknown paths under an authenticated family: 401 first, 404 once authenticated.
-    anonymous = await client.get("/api/social/accounts/123")
+    anonymous = await client.get("/api/social/no-such-thing/123")
     assert anonymous.status_code == 401
-    authenticated = await client.get("/api/social/accounts/123", headers=tenant.headers)
+    authenticated = await client.get("/api/social/no-such-thing/123", headers=tenant.headers)
     assert authenticated.status_code == 404
