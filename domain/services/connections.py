@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import structlog
 from sqlalchemy import select
@@ -198,6 +199,27 @@ async def apply_discovery(
     return ConnectReport(conn, created, pages, instagram, whatsapp, discovery.warnings)
 
 
+Asset = TypeVar("Asset", Page, InstagramAccount, WhatsAppAccount)
+
+
+async def _find_or_add(
+    uow: UnitOfWork, model: type[Asset], organization_id: uuid.UUID, **meta_key: str
+) -> Asset:
+    """The organization's row for a Meta asset (by its Meta id), or a new one added."""
+    ((column, value),) = meta_key.items()
+    row = (
+        await uow.session.execute(
+            select(model).where(
+                model.organization_id == organization_id, getattr(model, column) == value
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = model(id=uuid.uuid4(), organization_id=organization_id, **meta_key)
+        uow.session.add(row)
+    return row
+
+
 async def upsert_page(
     uow: UnitOfWork,
     vault: TokenVault,
@@ -205,18 +227,7 @@ async def upsert_page(
     connection_id: uuid.UUID,
     info: MetaPageInfo,
 ) -> Page:
-    page = (
-        await uow.session.execute(
-            select(Page).where(
-                Page.organization_id == organization_id, Page.meta_page_id == info.meta_page_id
-            )
-        )
-    ).scalar_one_or_none()
-    if page is None:
-        page = Page(
-            id=uuid.uuid4(), organization_id=organization_id, meta_page_id=info.meta_page_id
-        )
-        uow.session.add(page)
+    page = await _find_or_add(uow, Page, organization_id, meta_page_id=info.meta_page_id)
     page.connection_id = connection_id
     page.name = info.name or page.name
     page.category = info.category
@@ -243,19 +254,7 @@ async def upsert_instagram(
     page_id: uuid.UUID,
     info: InstagramInfo,
 ) -> InstagramAccount:
-    account = (
-        await uow.session.execute(
-            select(InstagramAccount).where(
-                InstagramAccount.organization_id == organization_id,
-                InstagramAccount.meta_ig_id == info.meta_ig_id,
-            )
-        )
-    ).scalar_one_or_none()
-    if account is None:
-        account = InstagramAccount(
-            id=uuid.uuid4(), organization_id=organization_id, meta_ig_id=info.meta_ig_id
-        )
-        uow.session.add(account)
+    account = await _find_or_add(uow, InstagramAccount, organization_id, meta_ig_id=info.meta_ig_id)
     account.page_id = page_id
     account.connection_id = connection_id
     for attr in (
@@ -277,19 +276,7 @@ async def upsert_instagram(
 async def upsert_whatsapp(
     uow: UnitOfWork, organization_id: uuid.UUID, connection_id: uuid.UUID, info: WhatsAppInfo
 ) -> WhatsAppAccount:
-    account = (
-        await uow.session.execute(
-            select(WhatsAppAccount).where(
-                WhatsAppAccount.organization_id == organization_id,
-                WhatsAppAccount.waba_id == info.waba_id,
-            )
-        )
-    ).scalar_one_or_none()
-    if account is None:
-        account = WhatsAppAccount(
-            id=uuid.uuid4(), organization_id=organization_id, waba_id=info.waba_id
-        )
-        uow.session.add(account)
+    account = await _find_or_add(uow, WhatsAppAccount, organization_id, waba_id=info.waba_id)
     account.connection_id = connection_id
     account.name = info.name or account.name
     account.phone_numbers = list(info.phone_numbers)
