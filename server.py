@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 import threading
@@ -49,6 +50,7 @@ from domain.uow import UnitOfWork
 from domain.vault import TokenVault, generate_key
 from graph_client import GraphClient, GraphConfig, TokenInvalidError
 from graph_client.sandbox import Sandbox, SandboxConfig, create_sandbox_app
+from graph_client.signature import verify_payload_signature
 from migrations.runner import upgrade_engine
 from resolvers.auth import AuthenticationError, JwtCodec, authenticate
 from resolvers.graphql.view import MetasyncGraphQL
@@ -62,6 +64,7 @@ from resolvers.rest.families import AUTO_CONNECT, RestError, family_for_path
 from resolvers.rest.openapi import build_openapi, docs_html
 from resolvers.rest.routing import Endpoint, error_response, to_route
 from resolvers.services import AppServices, SystemClock
+from resolvers.webhooks.receiver import routes as webhook_routes
 from schema import build_schema
 from settings import InsecureSettingsError, Settings
 from tasks.broker import DramatiqJobQueue, create_broker, start_worker
@@ -185,6 +188,7 @@ def build_runtime(
             callback_url=f"{public_url}/auth/meta/callback",
         ),
         rate_gate=RedisRateGate(settings.REDIS_URL) if settings.REDIS_URL else InMemoryRateGate(),
+        verify_signature=functools.partial(_verify_signature, app_secret=settings.META_APP_SECRET),
         sync_limits=SyncLimits(
             full_interval_seconds=settings.SYNC_FULL_INTERVAL_SECONDS,
             individual_per_minute=settings.SYNC_INDIVIDUAL_PER_MINUTE,
@@ -262,6 +266,10 @@ def _worker_context(
     )
 
 
+def _verify_signature(body: bytes, header: str | None, *, app_secret: str) -> bool:
+    return verify_payload_signature(body, header, app_secret)
+
+
 def _graph_probe(graph: GraphClient) -> Callable[[], Awaitable[dict[str, Any]]]:
     async def probe() -> dict[str, Any]:
         breakers = graph.breaker_states()
@@ -337,6 +345,7 @@ def create_app(
         liveness,
         *(to_route(ep, services) for ep in endpoints),
         *oauth_routes(services),
+        *webhook_routes(services, settings.WEBHOOK_VERIFY_TOKEN),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

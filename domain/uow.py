@@ -62,6 +62,10 @@ class UnitOfWork:
         session = self.session
         try:
             if session.in_transaction():
+                if exc_type is None:
+                    # Leaving without commit is how read-only work ends: keep what was read
+                    # usable after the block (a rollback would expire every loaded row).
+                    session.expunge_all()
                 await self.rollback()
         finally:
             await session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,8 @@ class AppServices:
     state_store: StateStore
     oauth: OAuthConfig
     rate_gate: RateGate
+    # Checks X-Hub-Signature-256 over the raw bytes with the app secret (constant time).
+    verify_signature: Callable[[bytes, str | None], bool]
     sync_limits: SyncLimits = field(default_factory=SyncLimits)
     # How long REST shims wait for a sync to finish before answering 202 with the run.
     sync_wait_seconds: float = 30.0

@@ -27,11 +27,18 @@ from domain.models.messaging import (
     MessageStatus,
     Platform,
 )
-from domain.models.operations import SyncRun, SyncStatus, WebhookEvent, WebhookEventStatus
+from domain.models.operations import (
+    AppliedWebhookEvent,
+    SyncRun,
+    SyncStatus,
+    WebhookEvent,
+    WebhookEventStatus,
+)
 from domain.models.publishing import Post, PostSnapshot, PostStatus, Template, TemplateStatus
 
 __all__ = [
     "MESSAGE_STATUS_RANK",
+    "AppliedWebhookEvent",
     "Base",
     "ChannelStatus",
     "ClientPageMapping",

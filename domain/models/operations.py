@@ -77,3 +77,18 @@ class WebhookEvent(IdMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+
+
+class AppliedWebhookEvent(Base):
+    """One event of a delivery that was applied, by Meta's own id for it (``mid``, ``wamid``
+    + status, watermark, template id + event). Inserted in the same transaction as the
+    event's effect: the primary key makes a second application impossible, even when the
+    same delivery is processed concurrently."""
+
+    __tablename__ = "applied_webhook_events"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    webhook_event_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("webhook_events.id", ondelete="SET NULL"), index=True
+    )
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)

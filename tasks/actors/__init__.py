@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tasks.actors import connections, sync
+from tasks.actors import connections, sync, webhooks
 
-__all__ = ["connections", "sync"]
+__all__ = ["connections", "sync", "webhooks"]

@@ -1,0 +1,1 @@
+"""Meta's webhooks: the inbox (store before acknowledging) and applying events exactly once."""

@@ -1,0 +1,123 @@
+"""The webhook inbox: every signed delivery is stored raw before Meta gets its 200.
+
+Nothing Meta sends is dropped: a body that is not JSON, or not an object metasync knows, is
+stored as ``failed`` with the reason. An identical redelivery (same bytes) is the same row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from domain.models import WebhookEvent, WebhookEventStatus
+from domain.uow import UnitOfWork
+
+KNOWN_OBJECTS = {"page", "instagram", "whatsapp_business_account"}
+PROCESS_ACTOR = "process_webhook_event"
+MAX_ENTRIES = 1000
+
+
+@dataclass(frozen=True)
+class Stored:
+    event_id: uuid.UUID
+    created: bool
+    status: str
+
+
+def inspect_body(raw: bytes) -> tuple[str | None, list[str], str | None]:
+    """``(object, dedup keys, problem)`` of a raw delivery, without trusting its shape."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return None, [], f"body is not valid JSON: {exc}"
+    if not isinstance(body, dict):
+        return None, [], "body is not a JSON object"
+    kind = body.get("object")
+    if kind not in KNOWN_OBJECTS:
+        return str(kind) if kind is not None else None, [], f"unknown object {kind!r}"
+    entries = body.get("entry")
+    if not isinstance(entries, list):
+        return kind, [], "no entry list"
+    if len(entries) > MAX_ENTRIES:
+        return kind, [], f"{len(entries)} entries, more than Meta's {MAX_ENTRIES}"
+    return kind, sorted(_ids(entries))[:200], None
+
+
+def _ids(value: Any) -> set[str]:
+    """Meta's ids named anywhere in the delivery (for operators' lookups)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (key in ("mid", "message_id") and isinstance(item, str)) or (
+                key == "id" and isinstance(item, str) and item.startswith(("wamid.", "m_"))
+            ):
+                found.add(item)
+            else:
+                found |= _ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _ids(item)
+    return found
+
+
+async def store_delivery(uow: UnitOfWork, raw: bytes, now: datetime) -> Stored:
+    """Insert-or-ignore the delivery and, when new and well-formed, queue its processing
+    (sent after commit). Commits."""
+    digest = hashlib.sha256(raw).hexdigest()
+    kind, keys, problem = inspect_body(raw)
+    status = WebhookEventStatus.FAILED.value if problem else WebhookEventStatus.RECEIVED.value
+    event_id = uuid.uuid4()
+    values = {
+        "id": event_id,
+        "object": kind[:40] if kind else None,
+        "raw_body": raw,
+        "body_sha256": digest,
+        "dedup_keys": keys,
+        "status": status,
+        "error": problem,
+        "received_at": now,
+        "attempts": 0,
+    }
+    dialect = uow.session.bind.dialect.name if uow.session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["body_sha256"])
+    )
+    result = await uow.session.execute(stmt)
+    created = bool(getattr(result, "rowcount", 0))
+    if not created:
+        existing = (
+            await uow.session.execute(
+                select(WebhookEvent.id, WebhookEvent.status).where(
+                    WebhookEvent.body_sha256 == digest
+                )
+            )
+        ).one()
+        await uow.commit()
+        return Stored(existing[0], False, existing[1])
+    if problem is None:
+        uow.enqueue(PROCESS_ACTOR, event_id=str(event_id))
+    await uow.commit()
+    return Stored(event_id, True, status)
+
+
+async def unprocessed(uow: UnitOfWork, older_than: datetime, limit: int = 500) -> list[uuid.UUID]:
+    """Deliveries stored but never processed (the broker was down, a worker died)."""
+    stmt = (
+        select(WebhookEvent.id)
+        .where(
+            WebhookEvent.status == WebhookEventStatus.RECEIVED.value,
+            WebhookEvent.received_at < older_than,
+        )
+        .order_by(WebhookEvent.received_at)
+        .limit(limit)
+    )
+    return list((await uow.session.execute(stmt)).scalars())

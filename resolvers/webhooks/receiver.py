@@ -1,0 +1,72 @@
+"""``/webhooks/meta`` (and its aliases): Meta's verification handshake and signed deliveries.
+
+A valid delivery is stored in the inbox and acknowledged before any processing; processing
+happens in a worker. A missing or wrong signature is a 401 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import structlog
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from domain.services.webhooks.inbox import store_delivery
+from resolvers.services import AppServices
+
+log = structlog.get_logger(__name__)
+
+PATHS = ("/webhooks/meta", "/api/webhook", "/api/meta/webhook/events")
+MAX_BODY = 3 * 1024 * 1024  # Meta's documented maximum payload
+
+
+def routes(services: AppServices, verify_token: str) -> list[Route]:
+    async def verify(request: Request) -> Response:
+        params = request.query_params
+        given = params.get("hub.verify_token", "")
+        if params.get("hub.mode") == "subscribe" and hmac.compare_digest(
+            given.encode(), verify_token.encode()
+        ):
+            return PlainTextResponse(params.get("hub.challenge", ""))
+        return PlainTextResponse("Forbidden", status_code=403)
+
+    async def receive(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY:
+            return PlainTextResponse("Payload Too Large", status_code=413)
+        try:
+            raw = await _read_bounded(request)
+        except ClientDisconnect:
+            return PlainTextResponse("Bad Request", status_code=400)
+        if raw is None:
+            return PlainTextResponse("Payload Too Large", status_code=413)
+        signature = request.headers.get("x-hub-signature-256")
+        if not services.verify_signature(raw, signature):
+            log.warning("webhook_signature_rejected", has_signature=signature is not None)
+            return PlainTextResponse("Unauthorized", status_code=401)
+        async with services.uow() as uow:
+            stored = await store_delivery(uow, raw, services.clock.now())
+        log.info(
+            "webhook_stored",
+            event_id=str(stored.event_id),
+            new=stored.created,
+            status=stored.status,
+        )
+        return PlainTextResponse("EVENT_RECEIVED")
+
+    out: list[Route] = []
+    for path in PATHS:
+        out.append(Route(path, verify, methods=["GET"]))
+        out.append(Route(path, receive, methods=["POST"]))
+    return out
+
+
+async def _read_bounded(request: Request) -> bytes | None:
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)

@@ -1,0 +1,47 @@
+"""Webhook processing: apply a stored delivery; sweep deliveries never processed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import dramatiq
+import structlog
+
+from domain.services.webhooks.apply import ApplyContext, process_event
+from domain.services.webhooks.inbox import PROCESS_ACTOR, unprocessed
+from tasks.broker import actor_registrar
+from tasks.runtime import current
+from tasks.scheduler import PeriodicJob, periodic
+
+log = structlog.get_logger(__name__)
+
+SWEEP = "sweep_webhook_inbox"
+# A delivery still "received" this long after arriving was never queued or its worker died.
+STALE_AFTER = timedelta(seconds=30)
+
+periodic(PeriodicJob("webhook-sweeper", SWEEP, every=timedelta(minutes=1)))
+
+
+async def process_webhook_event(event_id: str) -> None:
+    ctx = current()
+    apply = ApplyContext(ctx.uow, ctx.meta, ctx.vault, ctx.clock)
+    await process_event(apply, uuid.UUID(event_id))
+
+
+async def sweep_webhook_inbox() -> None:
+    ctx = current()
+    async with ctx.uow() as uow:
+        stale = await unprocessed(uow, ctx.clock.now() - STALE_AFTER)
+    for event_id in stale:
+        ctx.jobs.enqueue(PROCESS_ACTOR, event_id=str(event_id))
+    if stale:
+        log.info("webhook_inbox_swept", requeued=len(stale))
+
+
+@actor_registrar
+def register(broker: dramatiq.Broker) -> None:
+    dramatiq.actor(
+        actor_name=PROCESS_ACTOR, broker=broker, max_retries=10, min_backoff=500, max_backoff=60_000
+    )(process_webhook_event)
+    dramatiq.actor(actor_name=SWEEP, broker=broker, max_retries=0)(sweep_webhook_inbox)
