@@ -147,6 +147,7 @@ async def upsert_conversations(
             )
         ).scalars()
     }
+    await _adopt_provisional(uow, page_id, items, contacts, existing)
     for item in items:
         person = contacts.get(item.participants[0].user_id) if item.participants else None
         values: dict[str, Any] = {
@@ -178,6 +179,40 @@ async def upsert_conversations(
         counts.updated += changed
         counts.unchanged += not changed
     return existing
+
+
+async def _adopt_provisional(
+    uow: UnitOfWork,
+    page_id: uuid.UUID,
+    items: Sequence[MetaConversation],
+    contacts: dict[str, Contact],
+    existing: dict[str, Conversation],
+) -> None:
+    """A conversation first seen through a webhook has a provisional id (webhooks do not
+    name Meta's conversation); the sync that finds it gives it Meta's id, so the thread and
+    its messages stay one."""
+    wanted = {
+        contacts[c.participants[0].user_id].id: c.meta_conversation_id
+        for c in items
+        if c.meta_conversation_id not in existing
+        and c.participants
+        and c.participants[0].user_id in contacts
+    }
+    if not wanted:
+        return
+    rows = (
+        await uow.session.execute(
+            select(Conversation).where(
+                Conversation.page_id == page_id,
+                Conversation.contact_id.in_(list(wanted)),
+                Conversation.meta_conversation_id.like("pending:%"),
+            )
+        )
+    ).scalars()
+    for row in rows:
+        assert row.contact_id is not None
+        row.meta_conversation_id = wanted[row.contact_id]
+        existing[row.meta_conversation_id] = row
 
 
 async def upsert_messages(
