@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -39,6 +39,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 import tasks.actors  # noqa: F401  (registers the actors before any broker is created)
 from domain.database import create_engine, create_session_factory, is_sqlite
 from domain.errors import DomainError, InvalidInputError
+from domain.models import WebhookEventStatus
 from domain.repositories.identity import IdentityRepository
 from domain.services.connections import ConnectReport, add_meta_token
 from domain.services.identity import ensure_user
@@ -46,6 +47,8 @@ from domain.services.oauth import OAuthConfig
 from domain.services.sync.runs import SyncLimits
 from domain.services.token_health import mark_token_invalid
 from domain.services.token_keys import rotate_all
+from domain.services.webhooks.apply import ApplyContext, process_event
+from domain.services.webhooks.inbox import reopen, select_for_replay
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault, generate_key
 from graph_client import GraphClient, GraphConfig, TokenInvalidError
@@ -519,6 +522,41 @@ async def _add_meta_token(settings: Settings, label: str, org: str | None, token
         await close_runtime(runtime)
 
 
+async def _replay_webhooks(settings: Settings, status: str | None, since: str | None) -> str:
+    try:
+        since_at = datetime.fromisoformat(since).astimezone(UTC) if since else None
+    except ValueError as exc:
+        raise InvalidInputError("since", "must be an ISO date or time, e.g. 2026-11-20") from exc
+    if status is not None and status not in {s.value for s in WebhookEventStatus}:
+        raise InvalidInputError("status", "must be received, processed, ignored or failed")
+    runtime = build_runtime(settings)
+    try:
+        services = runtime.services
+        async with services.uow() as uow:
+            ids = await select_for_replay(uow, status=status, since=since_at)
+        ctx = ApplyContext(services.uow, services.meta, services.vault, services.clock)
+        outcomes: dict[str, int] = {}
+        for done, event_id in enumerate(ids, start=1):
+            async with services.uow() as uow:
+                await reopen(uow, event_id)
+                await uow.commit()
+            final = await process_event(ctx, event_id) or "missing"
+            outcomes[final] = outcomes.get(final, 0) + 1
+            _progress(done, len(ids))
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(outcomes.items()))
+        return f"replayed {len(ids)} webhook deliveries" + (f": {summary}" if summary else "")
+    finally:
+        await close_runtime(runtime)
+
+
+def _progress(done: int, total: int, width: int = 30) -> None:
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 async def _rotate_keys(settings: Settings) -> str:
     runtime = build_runtime(settings)
     try:
@@ -575,6 +613,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     add_token.add_argument("--label", required=True)
     add_token.add_argument("--org", default=None, help="organization name (default: the only one)")
     sub.add_parser("rotate-keys", help="re-encrypt stored Meta tokens under the newest key")
+    replay = sub.add_parser("replay-webhooks", help="apply stored webhook deliveries again")
+    replay.add_argument("--status", default=None, help="received | processed | ignored | failed")
+    replay.add_argument("--since", default=None, help="ISO date or time (UTC)")
     sub.add_parser("generate-key", help="print a new TOKEN_ENCRYPTION_KEYS key")
     sub.add_parser("worker", help="run a Dramatiq worker (needs REDIS_URL)")
     sub.add_parser("scheduler", help="run the periodic-job scheduler")
@@ -609,6 +650,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(asyncio.run(_add_meta_token(settings, args.label, args.org, token)))
         except DomainError as exc:
             sys.exit(f"add-meta-token: {exc.message}")
+    elif command == "replay-webhooks":
+        try:
+            print(asyncio.run(_replay_webhooks(settings, args.status, args.since)))
+        except DomainError as exc:
+            sys.exit(f"replay-webhooks: {exc.message}")
     elif command == "rotate-keys":
         print(asyncio.run(_rotate_keys(settings)))
     elif command == "worker":

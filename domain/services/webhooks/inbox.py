@@ -121,3 +121,23 @@ async def unprocessed(uow: UnitOfWork, older_than: datetime, limit: int = 500) -
         .limit(limit)
     )
     return list((await uow.session.execute(stmt)).scalars())
+
+
+async def select_for_replay(
+    uow: UnitOfWork, *, status: str | None, since: datetime | None, limit: int = 100_000
+) -> list[uuid.UUID]:
+    """Stored deliveries to apply again, oldest first. Applying is idempotent, so replaying
+    an already-processed delivery changes nothing."""
+    stmt = select(WebhookEvent.id).order_by(WebhookEvent.received_at).limit(limit)
+    if status is not None:
+        stmt = stmt.where(WebhookEvent.status == status)
+    if since is not None:
+        stmt = stmt.where(WebhookEvent.received_at >= since)
+    return list((await uow.session.execute(stmt)).scalars())
+
+
+async def reopen(uow: UnitOfWork, event_id: uuid.UUID) -> None:
+    """Mark a delivery to be processed again (a failed one gets another chance)."""
+    event = await uow.session.get(WebhookEvent, event_id)
+    if event is not None and event.status != WebhookEventStatus.RECEIVED.value:
+        event.status, event.error = WebhookEventStatus.RECEIVED.value, None
