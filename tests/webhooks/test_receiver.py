@@ -127,23 +127,20 @@ async def test_sandbox_message_arrives_through_a_signed_webhook(
         page_id=page.meta_page_id, text="Do you deliver on Sundays?"
     )
     await sandbox_server.sandbox.flush_webhooks()
+    # Every organization managing the (deterministic) sandbox Page gets it; look at ours.
+    mine = (
+        Message.meta_message_id == sent["message_id"],
+        Message.organization_id == tenant.org_id,
+    )
 
     async def arrived() -> bool:
         async with runtime.services.session_factory() as session:
-            row = (
-                await session.execute(
-                    select(Message).where(Message.meta_message_id == sent["message_id"])
-                )
-            ).scalar_one_or_none()
+            row = (await session.execute(select(Message).where(*mine))).scalar_one_or_none()
         return row is not None
 
     await _wait_for(arrived)
     async with runtime.services.session_factory() as session:
-        message = (
-            await session.execute(
-                select(Message).where(Message.meta_message_id == sent["message_id"])
-            )
-        ).scalar_one()
+        message = (await session.execute(select(Message).where(*mine))).scalar_one()
         conversation = await session.get(Conversation, message.conversation_id)
     assert message.text == "Do you deliver on Sundays?"
     assert message.direction == "inbound"

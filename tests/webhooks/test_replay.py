@@ -20,7 +20,7 @@ from tests.webhooks.test_receiver import signed
 async def test_replay_applies_what_was_stored_but_never_processed(
     sandbox_server: SandboxServer, runtime: Runtime
 ) -> None:
-    _, page = await connected(sandbox_server, runtime, "replay")
+    tenant, page = await connected(sandbox_server, runtime, "replay")
     mid = f"m_{uuid.uuid4().hex}"
     body = json.dumps(
         {
@@ -48,7 +48,11 @@ async def test_replay_applies_what_was_stored_but_never_processed(
 
     async def copies() -> int:
         async with runtime.services.session_factory() as session:
-            stmt = select(func.count()).select_from(Message).where(Message.meta_message_id == mid)
+            stmt = (
+                select(func.count())
+                .select_from(Message)
+                .where(Message.meta_message_id == mid, Message.organization_id == tenant.org_id)
+            )
             return int((await session.execute(stmt)).scalar_one())
 
     assert await copies() == 0
