@@ -198,6 +198,8 @@ def build_runtime(
         ),
         sync_wait_seconds=settings.SYNC_WAIT_SECONDS,
         frontend_url=settings.FRONTEND_URL.rstrip("/"),
+        webhook_verify_token=settings.WEBHOOK_VERIFY_TOKEN,
+        webhook_callback_url=f"{public_url}/webhooks/meta",
         notify=notify,
         jwt=JwtCodec(
             secret=settings.JWT_SECRET,

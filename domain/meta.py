@@ -8,7 +8,7 @@ graph_client types.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,7 +185,15 @@ class MetaGateway(Protocol):
 
     async def whatsapp_account(self, waba_id: str, token: str) -> WhatsAppInfo: ...
 
-    async def subscribe_page(self, page_id: str, page_token: str) -> None: ...
+    async def subscribe_page(
+        self, page_id: str, page_token: str, fields: Sequence[str] | None = None
+    ) -> None:
+        """Subscribe the app to the Page's webhooks (``fields``: all metasync uses)."""
+        ...
+
+    async def page_subscribed_fields(self, page_id: str, page_token: str) -> list[str] | None:
+        """The fields this app is subscribed to on the Page; None when not subscribed."""
+        ...
 
     async def unsubscribe_page(self, page_id: str, page_token: str) -> None: ...
 

@@ -41,6 +41,8 @@ class AppServices:
     # How long REST shims wait for a sync to finish before answering 202 with the run.
     sync_wait_seconds: float = 30.0
     frontend_url: str = "http://localhost:3000"
+    webhook_verify_token: str = ""
+    webhook_callback_url: str = ""
     # Deliver notifications to NOTIFY_WEBHOOK_URL (a job per notification) when set.
     notify: bool = False
     cron_secret: str = ""

@@ -4,7 +4,7 @@ Graph errors translated into the domain's MetaError family."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -191,9 +191,20 @@ class GraphMetaGateway:
                 profile = await self.graph.wa_business_profile(str(numbers[0]["id"]), token)
         return WhatsAppInfo(waba_id=waba_id, phone_numbers=numbers, business_profile=profile)
 
-    async def subscribe_page(self, page_id: str, page_token: str) -> None:
+    async def subscribe_page(
+        self, page_id: str, page_token: str, fields: Sequence[str] | None = None
+    ) -> None:
         async with translated():
-            await self.graph.subscribed_apps_post(page_id, page_token, WEBHOOK_FIELDS)
+            await self.graph.subscribed_apps_post(page_id, page_token, fields or WEBHOOK_FIELDS)
+
+    async def page_subscribed_fields(self, page_id: str, page_token: str) -> list[str] | None:
+        async with translated():
+            apps = await self.graph.subscribed_apps_get(page_id, page_token)
+        app_id = self.graph.config.app_id
+        for app in apps:
+            if str(app.get("id")) == app_id:
+                return [str(f) for f in app.get("subscribed_fields") or []]
+        return None
 
     async def unsubscribe_page(self, page_id: str, page_token: str) -> None:
         async with translated():

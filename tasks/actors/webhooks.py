@@ -8,6 +8,7 @@ from datetime import timedelta
 import dramatiq
 import structlog
 
+from domain.services.webhook_config import resubscribe_dropped
 from domain.services.webhooks.apply import ApplyContext, process_event
 from domain.services.webhooks.inbox import PROCESS_ACTOR, unprocessed
 from tasks.broker import actor_registrar
@@ -45,3 +46,21 @@ def register(broker: dramatiq.Broker) -> None:
         actor_name=PROCESS_ACTOR, broker=broker, max_retries=10, min_backoff=500, max_backoff=60_000
     )(process_webhook_event)
     dramatiq.actor(actor_name=SWEEP, broker=broker, max_retries=0)(sweep_webhook_inbox)
+
+
+SUBSCRIPTIONS = "check_webhook_subscriptions"
+periodic(PeriodicJob("webhook-subscriptions-hourly", SUBSCRIPTIONS, every=timedelta(hours=1)))
+
+
+async def check_webhook_subscriptions() -> None:
+    """Meta unsubscribes a Page after about an hour of failed deliveries: subscribe again."""
+    ctx = current()
+    checked, resubscribed = await resubscribe_dropped(ctx.uow(), ctx.meta, ctx.vault)
+    log.info("webhook_subscriptions_checked", checked=checked, resubscribed=resubscribed)
+
+
+@actor_registrar
+def register_subscriptions(broker: dramatiq.Broker) -> None:
+    dramatiq.actor(actor_name=SUBSCRIPTIONS, broker=broker, max_retries=2)(
+        check_webhook_subscriptions
+    )
