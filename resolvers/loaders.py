@@ -19,6 +19,7 @@ from domain.models import (
     Message,
     MetaConnection,
     Page,
+    SyncRun,
     WhatsAppAccount,
 )
 from domain.pagination import Slice
@@ -35,6 +36,8 @@ from domain.repositories.messaging import (
     ConversationRepository,
     MessageRepository,
 )
+from domain.repositories.sync_runs import SyncRunRepository
+from domain.repositories.sync_stats import PageTotals
 from domain.services.identity import Principal
 
 K = TypeVar("K", bound=Hashable)
@@ -60,6 +63,11 @@ class RequestLoaders:
     contact_count_of_page: DataLoader[Key, int]
     messages_of_conversation: DataLoader[Key, Slice[Message]]
     message_count_of_conversation: DataLoader[uuid.UUID, int]
+    sync_run: DataLoader[uuid.UUID, SyncRun | None]
+    sync_totals_of_page: DataLoader[uuid.UUID, PageTotals]
+    active_sync_run_of_page: DataLoader[uuid.UUID, SyncRun | None]
+    sync_runs_of_page: DataLoader[Key, Slice[SyncRun]]
+    sync_run_count_of_page: DataLoader[uuid.UUID, int]
 
 
 def make_loader_factory(
@@ -143,7 +151,30 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
     ) -> dict[uuid.UUID, int]:
         return await repo.count_by_conversations(keys)
 
+    async def sync_totals(
+        repo: SyncRunRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, PageTotals]:
+        return await repo.page_totals(keys)
+
+    async def active_sync_runs(
+        repo: SyncRunRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, SyncRun | None]:
+        return {**await repo.active_by_pages(keys)}
+
+    async def sync_runs(repo: SyncRunRepository, keys: list[Key]) -> dict[Key, Slice[SyncRun]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[SyncRun]]:
+            first, after = params
+            return await repo.first_by_pages(ids, first=int(str(first)), after=_opt_str(after))
+
+        return await _grouped(keys, run)
+
+    async def sync_run_counts(
+        repo: SyncRunRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        return await repo.count_by_pages(keys)
+
     empty: Slice[Any] = Slice(items=[], cursors=[], has_next=False)
+    no_totals = PageTotals(conversations=0, contacts=0, messages=0)
     return RequestLoaders(
         page=by_id(PageRepository),
         conversation=by_id(ConversationRepository),
@@ -163,6 +194,11 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
         contact_count_of_page=DataLoader(repo_batch(ContactRepository, contact_counts, 0)),
         messages_of_conversation=DataLoader(repo_batch(MessageRepository, messages, empty)),
         message_count_of_conversation=DataLoader(repo_batch(MessageRepository, message_counts, 0)),
+        sync_run=by_id(SyncRunRepository),
+        sync_totals_of_page=DataLoader(repo_batch(SyncRunRepository, sync_totals, no_totals)),
+        active_sync_run_of_page=DataLoader(repo_batch(SyncRunRepository, active_sync_runs, None)),
+        sync_runs_of_page=DataLoader(repo_batch(SyncRunRepository, sync_runs, empty)),
+        sync_run_count_of_page=DataLoader(repo_batch(SyncRunRepository, sync_run_counts, 0)),
     )
 
 

@@ -10,6 +10,7 @@ from schema.errors import ERROR_TYPES
 from schema.extensions import extensions
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 
@@ -18,6 +19,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(ERROR_TYPES),
         extensions=extensions(production=production),
     )

@@ -22,9 +22,11 @@ from domain.models import (
     Message,
     MetaConnection,
     Page,
+    SyncRun,
     WhatsAppAccount,
 )
 from domain.pagination import Slice
+from domain.repositories.sync_stats import PageTotals
 from domain.services.identity import Principal
 
 
@@ -45,6 +47,11 @@ class Loaders(Protocol):
     contact_count_of_page: DataLoader[tuple[Hashable, ...], int]
     messages_of_conversation: DataLoader[tuple[Hashable, ...], Slice[Message]]
     message_count_of_conversation: DataLoader[uuid.UUID, int]
+    sync_run: DataLoader[uuid.UUID, SyncRun | None]
+    sync_totals_of_page: DataLoader[uuid.UUID, PageTotals]
+    active_sync_run_of_page: DataLoader[uuid.UUID, SyncRun | None]
+    sync_runs_of_page: DataLoader[tuple[Hashable, ...], Slice[SyncRun]]
+    sync_run_count_of_page: DataLoader[uuid.UUID, int]
 
 
 _current_loaders: ContextVar[Loaders | None] = ContextVar("metasync_loaders", default=None)

@@ -84,3 +84,41 @@ class MetaEffect(enum.Enum):
         "local_only",
         description="metasync changed its own state; Meta was not, or could not be, told.",
     )
+
+
+@strawberry.enum(description="What a Page sync reads from Meta.")
+class SyncScope(enum.Enum):
+    FULL = strawberry.enum_value(
+        "full", description="Page details, then every conversation with its messages and people."
+    )
+    INCREMENTAL = strawberry.enum_value(
+        "incremental", description="Conversations updated since the last sync, with messages."
+    )
+    DETAILS = strawberry.enum_value("details", description="The Page's own details only.")
+    CONTACTS = strawberry.enum_value(
+        "contacts", description="Every conversation and its people, without messages."
+    )
+
+
+@strawberry.enum(description="What a sync of one conversation reads from Meta.")
+class ConversationSyncScope(enum.Enum):
+    MESSAGES = strawberry.enum_value("messages", description="Its messages (and status).")
+    STATUS = strawberry.enum_value("status", description="Its unread count and last update.")
+
+
+@strawberry.enum(description="What a sync run covered (a Page scope or a conversation scope).")
+class SyncRunScope(enum.Enum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    DETAILS = "details"
+    CONTACTS = "contacts"
+    MESSAGES = "messages"
+    STATUS = "status"
+
+
+@strawberry.enum
+class SyncRunStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

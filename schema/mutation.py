@@ -1,18 +1,29 @@
-"""The root Mutation type: connecting, checking and disconnecting Meta accounts."""
+"""The root Mutation type: connecting, checking and disconnecting Meta accounts; syncing
+from Meta; and changes metasync makes on Facebook or keeps for itself."""
 
 from __future__ import annotations
 
 import strawberry
 
+from resolvers.graphql import facebook_actions, sync
 from resolvers.graphql import mutation as resolvers
-from schema.enums import OAuthPlatform
+from schema.enums import ConversationSyncScope, OAuthPlatform, SyncScope
+from schema.inputs import UpdateContactInput, UpdatePageOnFacebookInput
 from schema.payloads import (
     AddMetaTokenResult,
+    ArchiveConversationResult,
+    AutoConnectPagesResult,
     ConnectMetaWithCodeResult,
     ConnectPageResult,
     DisconnectAccountResult,
+    MarkConversationReadResult,
+    MuteConversationResult,
     RefreshMetaConnectionResult,
     StartMetaOAuthResult,
+    SyncConversationResult,
+    SyncPageResult,
+    UpdateContactResult,
+    UpdatePageOnFacebookResult,
 )
 from schema.types import GraphInfo
 
@@ -67,3 +78,75 @@ class Mutation:
         self, info: GraphInfo, id: strawberry.ID
     ) -> DisconnectAccountResult:
         return await resolvers.disconnect_account(info, id)
+
+    @strawberry.mutation(
+        description="Queue a sync of a Page from Meta; the run comes back at once. A full "
+        "sync runs at most once per 5 minutes per Page, other syncs at most 10 per minute "
+        "(RateLimitedError says how long to wait)."
+    )
+    async def sync_page(
+        self, info: GraphInfo, page_id: strawberry.ID, scope: SyncScope
+    ) -> SyncPageResult:
+        return await sync.sync_page(info, page_id, scope)
+
+    @strawberry.mutation(
+        description="Queue a sync of one conversation from Meta (its messages or its status); "
+        "the run comes back at once. Counts toward its Page's limit of 10 per minute."
+    )
+    async def sync_conversation(
+        self, info: GraphInfo, conversation_id: strawberry.ID, scope: ConversationSyncScope
+    ) -> SyncConversationResult:
+        return await sync.sync_conversation(info, conversation_id, scope)
+
+    @strawberry.mutation(
+        description="Change a Page's about, phone or website on Facebook (owners and admins). "
+        "Only changed fields are sent; Meta refusing stores nothing."
+    )
+    async def update_page_on_facebook(
+        self, info: GraphInfo, page_id: strawberry.ID, input: UpdatePageOnFacebookInput
+    ) -> UpdatePageOnFacebookResult:
+        return await facebook_actions.update_page_on_facebook(info, page_id, input)
+
+    @strawberry.mutation(
+        description="Archive (or unarchive) a conversation in metasync. Meta has no API for "
+        "it: metaEffect.appliedOnMeta is false."
+    )
+    async def archive_conversation(
+        self, info: GraphInfo, conversation_id: strawberry.ID, archived: bool | None = True
+    ) -> ArchiveConversationResult:
+        return await facebook_actions.archive_conversation(info, conversation_id, archived)
+
+    @strawberry.mutation(
+        description="Mute a conversation in metasync until a Unix timestamp (as a string) or "
+        "PERMANENTLY; null unmutes. Meta has no API for it: metaEffect.appliedOnMeta is false."
+    )
+    async def mute_conversation(
+        self, info: GraphInfo, conversation_id: strawberry.ID, mute_until: str | None = None
+    ) -> MuteConversationResult:
+        return await facebook_actions.mute_conversation(info, conversation_id, mute_until)
+
+    @strawberry.mutation(
+        description="Zero the unread count in metasync and send Messenger's mark_seen to the "
+        "person (Meta has no API to mark a Page conversation read)."
+    )
+    async def mark_conversation_read(
+        self, info: GraphInfo, conversation_id: strawberry.ID
+    ) -> MarkConversationReadResult:
+        return await facebook_actions.mark_conversation_read(info, conversation_id)
+
+    @strawberry.mutation(
+        description="Edit a contact in metasync (Meta has no API to edit a person). A name "
+        "edited here is kept against later syncs."
+    )
+    async def update_contact(
+        self, info: GraphInfo, contact_id: strawberry.ID, input: UpdateContactInput
+    ) -> UpdateContactResult:
+        return await facebook_actions.update_contact(info, contact_id, input)
+
+    @strawberry.mutation(
+        description="Connect every Page the organization's stored Facebook logins reach and "
+        "queue each a first sync of its most recent conversations (owners and admins). "
+        "Answers at once; follow each run with Subscription.syncProgress."
+    )
+    async def auto_connect_pages(self, info: GraphInfo) -> AutoConnectPagesResult:
+        return await sync.auto_connect_pages(info)

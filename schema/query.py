@@ -7,6 +7,7 @@ import strawberry
 from resolvers.graphql import query as resolvers
 from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
+from schema.sync import SyncRun
 from schema.types import GraphInfo, InstagramAccount, Node, Page, Viewer
 
 
@@ -57,3 +58,15 @@ class Query:
     @strawberry.field(description="How the organization's Meta connections are doing.")
     async def connection_health(self, info: GraphInfo) -> ConnectionHealth:
         return await resolvers.resolve_connection_health(info)
+
+    @strawberry.field(
+        description="The organization's sync runs, newest first; only one Page's with pageId."
+    )
+    async def sync_runs(
+        self,
+        info: GraphInfo,
+        page_id: strawberry.ID | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[SyncRun]:
+        return await resolvers.resolve_sync_runs(info, page_id, first, after)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry.types import Info
@@ -21,6 +21,9 @@ from schema.context import Context
 from schema.enums import ChannelStatus, MessageDirection, MessageStatus, Platform
 from schema.inputs import ConversationFilterInput
 from schema.scalars import JSON, encode_global_id
+
+if TYPE_CHECKING:
+    from schema.sync import PageSyncStatus
 
 GraphInfo = Info[Context, None]
 
@@ -193,6 +196,13 @@ class Page(Node):
             last_synced_at=row.last_synced_at,
             row_id=row.id,
         )
+
+    @strawberry.field(description="What metasync holds of the Page and how its syncs are going.")
+    def sync_status(self) -> Annotated[PageSyncStatus, strawberry.lazy("schema.sync")]:
+        # schema.sync builds on this module (SyncRun links back to Page), hence the late import.
+        from schema.sync import PageSyncStatus
+
+        return PageSyncStatus(last_synced_at=self.last_synced_at, page_id=self.row_id)
 
     @strawberry.field(description="The Instagram professional account linked to this Page.")
     async def instagram_account(self, info: GraphInfo) -> InstagramAccount | None:

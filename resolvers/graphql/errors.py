@@ -26,13 +26,24 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def graphql_field(field: str) -> str:
+    """A domain field name as GraphQL clients spell it. Services name fields as the REST
+    shims do (snake_case, ``body`` for the whole payload); here the payload is ``input``.
+    Only the first segment is renamed: in ``custom_fields.some_key`` the key is the client's."""
+    head, dot, rest = field.partition(".")
+    if head == "body":
+        head = "input"
+    first, *others = head.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in others) + dot + rest
+
+
 def error_result(exc: DomainError) -> AnyError:
     code = ErrorCode(exc.code.value)
     if isinstance(exc, InvalidInputError):
         return ValidationError(
-            message=exc.message,
+            message=f"{graphql_field(exc.field)}: {exc.problem}",
             code=code,
-            fields=[FieldError(field=exc.field, message=exc.problem)],
+            fields=[FieldError(field=graphql_field(exc.field), message=exc.problem)],
         )
     if isinstance(exc, DomainNotFound):
         return NotFoundError(message=exc.message, code=code)

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from domain.errors import InvalidInputError
 from domain.models import InstagramAccount as InstagramRow
 from domain.models import Page as PageRow
 from domain.services import connections, oauth, token_health
 from resolvers.graphql.errors import errors_as_data
+from resolvers.graphql.ids import id_of
 from schema.accounts import MetaConnection, WhatsAppAccount
 from schema.enums import MetaEffect, OAuthPlatform
 from schema.payloads import (
@@ -19,19 +18,9 @@ from schema.payloads import (
     RefreshMetaConnectionSuccess,
     StartMetaOAuthSuccess,
 )
-from schema.scalars import decode_global_id
 from schema.types import GraphInfo, InstagramAccount, Node, Page
 
 ACCOUNT_TYPES = ("Page", "InstagramAccount", "WhatsAppAccount")
-
-
-def _row_id(global_id: str, *type_names: str) -> uuid.UUID:
-    """The row id of a global id of one of ``type_names``; any other id is bad input (one of
-    another organization is the service's NotFound, like a missing one)."""
-    decoded = decode_global_id(global_id)
-    if decoded is None or decoded[0] not in type_names:
-        raise InvalidInputError("id", f"must be the id of a {' or '.join(type_names)}")
-    return decoded[1]
 
 
 @errors_as_data
@@ -100,7 +89,7 @@ async def refresh_meta_connection(info: GraphInfo, id: str) -> RefreshMetaConnec
         services.meta,
         services.vault,
         organization_id=info.context.viewer.organization_id,
-        connection_id=_row_id(id, "MetaConnection"),
+        connection_id=id_of(id, "MetaConnection"),
         now=services.clock.now(),
         notify=services.notify,
     )
@@ -118,7 +107,7 @@ async def disconnect_account(info: GraphInfo, id: str) -> DisconnectAccountSucce
             services.meta,
             services.vault,
             info.context.viewer.organization_id,
-            _row_id(id, *ACCOUNT_TYPES),
+            id_of(id, *ACCOUNT_TYPES),
         )
         await uow.commit()
     account: Node

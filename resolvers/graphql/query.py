@@ -1,15 +1,18 @@
-"""Root query resolvers: viewer, node/nodes, the organization's lists, connection health."""
+"""Root query resolvers: viewer, node/nodes, the organization's lists (sync runs included),
+connection health."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import InvalidInputError
+from domain.models import SyncRun as SyncRunRow
 from domain.pagination import MAX_PAGE_SIZE, Slice, clamp_first
 from domain.repositories.accounts import MetaConnectionRepository
 from domain.repositories.channels import (
@@ -17,10 +20,13 @@ from domain.repositories.channels import (
     PageRepository,
     WhatsAppAccountRepository,
 )
+from domain.repositories.sync_runs import SyncRunRepository
 from domain.services.connection_health import organization_health
+from resolvers.graphql.ids import id_of
 from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
 from schema.scalars import decode_global_id
+from schema.sync import SyncRun
 from schema.types import (
     Contact,
     Conversation,
@@ -97,6 +103,31 @@ async def resolve_whatsapp_accounts(
     )
 
 
+@dataclass
+class _SyncRuns:
+    """The organization's runs, or one page's (another organization's page has none)."""
+
+    repo: SyncRunRepository
+    page_id: uuid.UUID | None
+
+    async def list(self, *, first: int, after: str | None) -> Slice[SyncRunRow]:
+        return await self.repo.list(first=first, after=after, page_id=self.page_id)
+
+    async def count(self) -> int:
+        return await self.repo.count_of(self.page_id)
+
+
+async def resolve_sync_runs(
+    info: GraphInfo, page_id: str | None, first: int | None, after: str | None
+) -> Connection[SyncRun]:
+    page = None if page_id is None else id_of(page_id, "Page", field="pageId")
+
+    def runs(session: AsyncSession, org: uuid.UUID) -> _SyncRuns:
+        return _SyncRuns(SyncRunRepository(session, org), page)
+
+    return await _root_list(info, runs, SyncRun.from_domain, first, after)
+
+
 async def resolve_connection_health(info: GraphInfo) -> ConnectionHealth:
     services = info.context.services
     async with services.session_factory() as session:
@@ -163,6 +194,11 @@ async def _whatsapp_account(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     return WhatsAppAccount.from_domain(row) if row else None
 
 
+async def _sync_run(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.sync_run.load(row_id)
+    return SyncRun.from_domain(row) if row else None
+
+
 async def _organization(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     viewer = info.context.viewer
     if row_id != viewer.organization_id:
@@ -182,6 +218,7 @@ _NODE_RESOLVERS: dict[str, Callable[[GraphInfo, uuid.UUID], Awaitable[Node | Non
     "MetaConnection": _meta_connection,
     "InstagramAccount": _instagram_account,
     "WhatsAppAccount": _whatsapp_account,
+    "SyncRun": _sync_run,
     "Organization": _organization,
     "User": _user,
 }

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from resolvers.rest import auto_connect, meta_business, meta_module, social
+from resolvers.rest import (
+    auto_connect,
+    facebook_sync,
+    meta_business,
+    meta_module,
+    meta_webhook,
+    social,
+)
 from resolvers.rest.routing import Endpoint
 
 
 def all_endpoints() -> list[Endpoint]:
     return [
         *auto_connect.ENDPOINTS,
+        *facebook_sync.ENDPOINTS,
         *social.ENDPOINTS,
         *meta_business.ENDPOINTS,
         *meta_module.ENDPOINTS,
+        *meta_webhook.ENDPOINTS,
     ]

@@ -59,6 +59,9 @@ def _sync_envelope(err: RestError) -> ErrorBody:
         body["field"] = err.field
     if err.code:
         body["code"] = err.code
+    # Additive facts (Meta's code, a run id) beside the documented three; never replacing them.
+    for key, value in (err.details or {}).items():
+        body.setdefault(key, value)
     return body
 
 

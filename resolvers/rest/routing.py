@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.errors import DomainError, InvalidInputError, NotFoundError
+from domain.errors import DomainError, InvalidInputError, NotFoundError, RateLimitedError
 from domain.services.identity import Principal
 from resolvers.auth import AuthenticationError, authenticate
 from resolvers.http import JSONResponse
@@ -86,6 +86,8 @@ def as_rest_error(exc: Exception) -> RestError | None:
         return RestError(400, exc.message, field=exc.field)
     if isinstance(exc, NotFoundError):
         return RestError(404, exc.message)
+    if isinstance(exc, RateLimitedError):
+        return RestError(429, exc.message, headers={"Retry-After": str(exc.retry_after_seconds)})
     if isinstance(exc, DomainError):
         return RestError(400, exc.message)
     return None

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from domain.meta import MetaConversation, MetaError, MetaGateway, MetaTokenInvalid
 from domain.models import Contact, Conversation, InstagramAccount, Page, SyncRun, SyncStatus
 from domain.ports import Clock
+from domain.services.sync.failures import describe
 from domain.services.sync.runs import SyncScope, publish
 from domain.services.sync.upserts import Counts, apply_chunk
 from domain.tokens import unseal
@@ -23,6 +25,8 @@ from domain.vault import TokenVault
 log = structlog.get_logger(__name__)
 
 CHUNK = 25
+# What a run's ``details["counts"]`` splits its totals into.
+KINDS = ("page", "contacts", "conversations", "messages")
 PROFILE_CONCURRENCY = 4
 
 
@@ -52,6 +56,7 @@ async def execute_run(
             await _fail(uow, run, clock, "page has no token: connect it again")
             return run
         run.status, run.started_at, run.error = SyncStatus.RUNNING.value, clock.now(), None
+        run.details = {k: v for k, v in run.details.items() if k != "meta_error"}  # a retry
         publish(uow, run)
         await uow.commit()
         ig_linked = (
@@ -83,6 +88,8 @@ async def execute_run(
                 else f"Meta error {exc.meta_code}: {exc.message}"
             )
             _record(run, counts, counter.calls)
+            # Kept structured so whoever waits on the run can answer with Meta's code.
+            run.details = {**run.details, **work.breakdown(), "meta_error": describe(exc)}
             await _fail(uow, run, clock, reason)
         if exc.transient:
             raise
@@ -94,6 +101,7 @@ async def execute_run(
         assert run is not None
         assert page is not None
         _record(run, counts, counter.calls)
+        run.details = {**run.details, **work.breakdown()}
         run.status, run.finished_at, run.progress = SyncStatus.SUCCEEDED.value, clock.now(), 1.0
         run.phase = "done"
         page.last_synced_at = clock.now()
@@ -147,6 +155,12 @@ class _Work:
     ) -> None:
         self.make_uow, self.meta, self.target, self.counts = make_uow, meta, target, counts
         self.done = 0
+        # The totals split by what was synced, for answers that report one kind (contacts
+        # synced, conversations synced) rather than rows in general.
+        self.kinds = {kind: Counts() for kind in KINDS}
+
+    def breakdown(self) -> dict[str, Any]:
+        return {"counts": {kind: c.as_dict() for kind, c in self.kinds.items()}}
 
     async def run(
         self, scope: SyncScope, watermark: datetime | None, conversation_meta_id: str | None
@@ -202,8 +216,9 @@ class _Work:
                 if value is not None and getattr(page, attr) != value:
                     setattr(page, attr, value)
                     changed = True
-            self.counts.updated += changed
-            self.counts.unchanged += not changed
+            for counts in (self.counts, self.kinds["page"]):
+                counts.updated += changed
+                counts.unchanged += not changed
             await self._progress(uow, "details")
             await uow.commit()
 
@@ -218,6 +233,9 @@ class _Work:
                 with_messages=with_messages,
             )
             self.counts.add(result.total())
+            self.kinds["contacts"].add(result.contacts)
+            self.kinds["conversations"].add(result.conversations)
+            self.kinds["messages"].add(result.messages)
             self.done += len(items)
             await self._progress(uow, "messages" if with_messages else "contacts")
             await uow.commit()
@@ -230,7 +248,7 @@ class _Work:
         run = await uow.session.get(SyncRun, self.target.run_id)
         assert run is not None
         run.phase = phase
-        run.details = {**run.details, "done": self.done}
+        run.details = {**run.details, "done": self.done, **self.breakdown()}
         _record(run, self.counts, run.graph_calls)
         publish(uow, run)
 

@@ -1,0 +1,30 @@
+"""Who may do what within an organization (memberships: owner, admin, member).
+
+Members do the inbox work: they read, sync from Meta, archive, mute, mark read and edit
+contacts. What changes the organization's presence on Meta — a Page's public details on
+Facebook — or which Pages the organization holds is for owners and admins.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from domain.models import Role
+
+MANAGERS = frozenset({Role.OWNER.value, Role.ADMIN.value})
+
+
+class Action(enum.StrEnum):
+    UPDATE_PAGE_ON_META = "update a Page on Facebook"
+    CONNECT_PAGES = "connect Pages"
+
+
+# Actions not listed here are open to every member.
+ALLOWED: dict[Action, frozenset[str]] = {
+    Action.UPDATE_PAGE_ON_META: MANAGERS,
+    Action.CONNECT_PAGES: MANAGERS,
+}
+
+
+def may(role: str, action: Action) -> bool:
+    return role in ALLOWED[action]

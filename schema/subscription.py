@@ -1,0 +1,40 @@
+"""The root Subscription type: sync progress, over graphql-transport-ws.
+
+The resolvers' generators are closed with the stream (``aclosing``), so a client leaving
+releases its bus subscription at once rather than whenever the generator is collected."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+import strawberry
+
+from resolvers.graphql import subscription as resolvers
+from schema.sync import SyncRun
+from schema.types import GraphInfo
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="A run's state now, then as it changes; ends after it succeeds or fails. "
+        "A slow client gets the latest state rather than every step."
+    )
+    async def sync_progress(
+        self, info: GraphInfo, run_id: strawberry.ID
+    ) -> AsyncGenerator[SyncRun, None]:
+        async with aclosing(resolvers.sync_progress(info, run_id)) as runs:
+            async for run in runs:
+                yield run
+
+    @strawberry.subscription(
+        description="A Page's runs as they start and change: first its queued and running "
+        "runs (or else its latest run), then every run's changes until unsubscribed."
+    )
+    async def page_sync_progress(
+        self, info: GraphInfo, page_id: strawberry.ID
+    ) -> AsyncGenerator[SyncRun, None]:
+        async with aclosing(resolvers.page_sync_progress(info, page_id)) as runs:
+            async for run in runs:
+                yield run
