@@ -10,9 +10,10 @@ from contextlib import aclosing
 
 import strawberry
 
+from resolvers.graphql import conversation_events as conversation_resolvers
 from resolvers.graphql import subscription as resolvers
 from schema.sync import SyncRun
-from schema.types import GraphInfo
+from schema.types import ConversationEvent, GraphInfo
 
 
 @strawberry.type
@@ -38,3 +39,15 @@ class Subscription:
         async with aclosing(resolvers.page_sync_progress(info, page_id)) as runs:
             async for run in runs:
                 yield run
+
+    @strawberry.subscription(
+        description="New and changed messages and conversations of a Page, as webhooks from "
+        "Meta are applied."
+    )
+    async def conversation_events(
+        self, info: GraphInfo, page_id: strawberry.ID
+    ) -> AsyncGenerator[ConversationEvent, None]:
+        stream = conversation_resolvers.conversation_events(info, page_id)
+        async with aclosing(stream) as events:
+            async for event in events:
+                yield event

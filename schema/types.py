@@ -278,3 +278,10 @@ class InstagramAccount(Node):
             return None
         row = await info.context.loaders.page.load(self.page_id)
         return Page.from_domain(row) if row else None
+
+
+@strawberry.type(description="A message or conversation change, as it is applied.")
+class ConversationEvent:
+    type: str = strawberry.field(description="message, delivery or read")
+    conversation: Conversation
+    message: Message | None

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,8 +15,6 @@ from domain.models import Conversation, Message, WebhookEvent
 from domain.services.webhooks.apply import ApplyContext, process_event
 from graph_client.signature import sign_payload_sha256
 from server import Runtime
-from tasks.broker import start_worker
-from tasks.runtime import install
 from tests.conftest import Tenant
 from tests.connections.conftest import SandboxServer
 from tests.sync.test_engine import connected
@@ -98,16 +95,6 @@ async def test_oversized_bodies_are_refused(client: httpx.AsyncClient, runtime: 
     body = b'{"object":"page","entry":[],"pad":"' + b"x" * (3 * 1024 * 1024) + b'"}'
     response = await client.post("/webhooks/meta", content=body, headers=signed(runtime, body))
     assert response.status_code == 413
-
-
-@pytest.fixture
-async def worker(sandbox_server: SandboxServer) -> AsyncIterator[None]:
-    rt = sandbox_server.runtime
-    assert rt.worker_context is not None
-    install(rt.worker_context)
-    running = start_worker(rt.broker)
-    yield
-    await asyncio.to_thread(running.stop)
 
 
 async def _wait_for(check: object, seconds: float = 15) -> None:
