@@ -3,10 +3,13 @@ from Meta; and changes metasync makes on Facebook or keeps for itself."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from resolvers.graphql import facebook_actions, sync
 from resolvers.graphql import mutation as resolvers
+from resolvers.graphql import webhooks as webhook_resolvers
 from schema.enums import ConversationSyncScope, OAuthPlatform, SyncScope
 from schema.inputs import UpdateContactInput, UpdatePageOnFacebookInput
 from schema.payloads import (
@@ -26,6 +29,7 @@ from schema.payloads import (
     UpdatePageOnFacebookResult,
 )
 from schema.types import GraphInfo
+from schema.webhooks import ReplayWebhookEventsResult, WebhookEventStatus
 
 
 @strawberry.type
@@ -150,3 +154,15 @@ class Mutation:
     )
     async def auto_connect_pages(self, info: GraphInfo) -> AutoConnectPagesResult:
         return await sync.auto_connect_pages(info)
+
+    @strawberry.mutation(
+        description="Queue the organization's webhook deliveries (failed ones by default) to "
+        "be applied again; idempotent (owners and admins)."
+    )
+    async def replay_webhook_events(
+        self,
+        info: GraphInfo,
+        status: WebhookEventStatus | None = None,
+        since: datetime | None = None,
+    ) -> ReplayWebhookEventsResult:
+        return await webhook_resolvers.replay_webhook_events(info, status, since)

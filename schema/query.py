@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.graphql import query as resolvers
+from resolvers.graphql import webhooks as webhook_resolvers
 from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
 from schema.sync import SyncRun
 from schema.types import GraphInfo, InstagramAccount, Node, Page, Viewer
+from schema.webhooks import WebhookEvent, WebhookEventStatus
 
 
 @strawberry.type
@@ -70,3 +72,16 @@ class Query:
         after: str | None = None,
     ) -> Connection[SyncRun]:
         return await resolvers.resolve_sync_runs(info, page_id, first, after)
+
+    @strawberry.field(
+        description="Webhook deliveries applied to the organization, newest first "
+        "(owners and admins)."
+    )
+    async def webhook_events(
+        self,
+        info: GraphInfo,
+        status: WebhookEventStatus | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[WebhookEvent]:
+        return await webhook_resolvers.webhook_events(info, status, first, after)

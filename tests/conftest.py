@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from domain.database import create_engine
+from domain.models import Membership, Role
 from domain.services.identity import Principal, ensure_user
 from migrations.runner import upgrade_engine
 from server import Runtime, build_runtime, close_runtime, create_app
@@ -135,6 +136,29 @@ async def create_tenant(runtime: Runtime, label: str = "org") -> Tenant:
         principal = await ensure_user(uow, f"{label}-{suffix}@example.com", f"{label} {suffix}")
         await uow.commit()
     return Tenant(principal=principal, token=runtime.services.jwt.issue(principal))
+
+
+async def add_member(runtime: Runtime, tenant: Tenant) -> Tenant:
+    """Another user of ``tenant``'s organization, with the plain member role."""
+    outsider = await create_tenant(runtime, "member")
+    async with runtime.services.uow() as uow:
+        uow.session.add(
+            Membership(
+                id=uuid.uuid4(),
+                user_id=outsider.principal.user_id,
+                organization_id=tenant.org_id,
+                role=Role.MEMBER.value,
+            )
+        )
+        await uow.commit()
+    principal = Principal(
+        user_id=outsider.principal.user_id,
+        organization_id=tenant.org_id,
+        email=outsider.principal.email,
+        organization_name=tenant.principal.organization_name,
+        role=Role.MEMBER.value,
+    )
+    return Tenant(principal, runtime.services.jwt.issue(principal))
 
 
 @pytest.fixture

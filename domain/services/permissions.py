@@ -17,12 +17,14 @@ MANAGERS = frozenset({Role.OWNER.value, Role.ADMIN.value})
 class Action(enum.StrEnum):
     UPDATE_PAGE_ON_META = "update a Page on Facebook"
     CONNECT_PAGES = "connect Pages"
+    OPERATE_WEBHOOKS = "see and replay webhook deliveries"
 
 
 # Actions not listed here are open to every member.
 ALLOWED: dict[Action, frozenset[str]] = {
     Action.UPDATE_PAGE_ON_META: MANAGERS,
     Action.CONNECT_PAGES: MANAGERS,
+    Action.OPERATE_WEBHOOKS: MANAGERS,
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +15,11 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import QueueJoinTimeout
 
-from domain.models import Membership, Page, Role
-from domain.services.identity import Principal
+from domain.models import Page
 from server import Runtime
 from tasks.broker import start_worker
 from tasks.runtime import install
-from tests.conftest import Tenant, create_tenant
+from tests.conftest import Tenant, add_member
 from tests.connections.conftest import SandboxServer, sandbox_server  # noqa: F401
 from tests.sync.test_engine import connected
 
@@ -46,25 +44,7 @@ class SyncApi:
 
     async def member_of(self, tenant: Tenant) -> Tenant:
         """Another user of ``tenant``'s organization with the plain member role."""
-        outsider = await create_tenant(self.runtime, "member")
-        async with self.runtime.services.uow() as uow:
-            uow.session.add(
-                Membership(
-                    id=uuid.uuid4(),
-                    user_id=outsider.principal.user_id,
-                    organization_id=tenant.org_id,
-                    role=Role.MEMBER.value,
-                )
-            )
-            await uow.commit()
-        principal = Principal(
-            user_id=outsider.principal.user_id,
-            organization_id=tenant.org_id,
-            email=outsider.principal.email,
-            organization_name=tenant.principal.organization_name,
-            role=Role.MEMBER.value,
-        )
-        return Tenant(principal, self.runtime.services.jwt.issue(principal))
+        return await add_member(self.runtime, tenant)
 
 
 @contextlib.asynccontextmanager
