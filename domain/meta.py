@@ -191,6 +191,10 @@ class MetaGateway(Protocol):
         """Subscribe the app to the Page's webhooks (``fields``: all metasync uses)."""
         ...
 
+    async def subscribe_whatsapp(self, waba_id: str, token: str) -> None:
+        """Subscribe the app to the WhatsApp Business Account's webhooks."""
+        ...
+
     async def page_subscribed_fields(self, page_id: str, page_token: str) -> list[str] | None:
         """The fields this app is subscribed to on the Page; None when not subscribed."""
         ...

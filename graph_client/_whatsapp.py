@@ -60,6 +60,13 @@ def expansion(name: str, **modifiers: Any) -> str:
 
 
 class WhatsAppEndpoints(_Core):
+    async def wa_subscribe_app(self, waba_id: str, token: str) -> bool:
+        """Subscribe this app to the WABA's webhooks (``POST /{waba-id}/subscribed_apps``)."""
+        body = await self._call(
+            "POST", f"{seg(waba_id)}/subscribed_apps", token=token, object_id=waba_id
+        )
+        return is_success(body)
+
     async def wa_phone_numbers(
         self, waba_id: str, token: str, fields: Fields | None = None
     ) -> list[GraphObject]:

@@ -197,6 +197,10 @@ class GraphMetaGateway:
         async with translated():
             await self.graph.subscribed_apps_post(page_id, page_token, fields or WEBHOOK_FIELDS)
 
+    async def subscribe_whatsapp(self, waba_id: str, token: str) -> None:
+        async with translated():
+            await self.graph.wa_subscribe_app(waba_id, token)
+
     async def page_subscribed_fields(self, page_id: str, page_token: str) -> list[str] | None:
         async with translated():
             apps = await self.graph.subscribed_apps_get(page_id, page_token)

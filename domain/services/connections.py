@@ -115,6 +115,8 @@ async def discover(
     for waba_id in sorted(info.targets(*WHATSAPP_SCOPES)):
         try:
             found.whatsapp.append(await gateway.whatsapp_account(waba_id, token))
+            if subscribe:
+                await gateway.subscribe_whatsapp(waba_id, token)
         except MetaError as exc:
             found.warnings.append(f"whatsapp {waba_id}: {exc}")
     return found

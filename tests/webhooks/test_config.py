@@ -80,3 +80,11 @@ async def test_pages_meta_dropped_are_subscribed_again(
     assert checked >= 2
     assert resubscribed >= 1
     assert await services.meta.page_subscribed_fields(page.meta_page_id, page_token)
+
+
+async def test_connecting_subscribes_the_whatsapp_account_so_its_webhooks_arrive(
+    sandbox_server: SandboxServer, runtime: Runtime
+) -> None:
+    await connected(sandbox_server, runtime, "wa-hooks")
+    waba = sandbox_server.sandbox.info()["whatsapp_business_accounts"][0]
+    assert waba["subscribed"] is True
