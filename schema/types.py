@@ -76,11 +76,21 @@ class Contact(Node):
     custom_fields: JSON
     notes: str | None
     picture_url: str | None
+    meta_name: str | None = strawberry.field(
+        description="The name Meta gives; differs from `name` when edited in metasync."
+    )
+    meta_picture_url: str | None
+    locally_edited: list[str] = strawberry.field(
+        description="Meta-owned fields edited in metasync: syncs keep these, not Meta's."
+    )
 
     @classmethod
     def from_domain(cls, row: models.Contact) -> Self:
         return cls(
             **node_ids("Contact", row.id),
+            meta_name=row.meta_name,
+            meta_picture_url=row.meta_picture_url,
+            locally_edited=list(row.locally_edited or []),
             platform=Platform(row.platform),
             platform_user_id=row.platform_user_id,
             name=row.name,

@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from domain.models import Contact, Conversation, Message, Page, SyncRun
 from domain.services.connections import add_meta_token
+from domain.services.facebook_actions import update_contact
 from domain.services.sync.engine import execute_run
 from domain.services.sync.runs import SyncScope, start_sync
+from schema.scalars import encode_global_id
 from server import Runtime
-from tests.conftest import Tenant, create_tenant
+from tests.conftest import Tenant, create_tenant, gql
 from tests.connections.conftest import SandboxServer
 
 
@@ -102,3 +104,36 @@ async def test_full_sync_then_resync_writes_nothing(
     assert old.text is None
     # Names and pictures from the profile API.
     assert len(named) == conversations
+
+
+async def test_a_local_name_edit_survives_syncs_and_metas_name_is_shown_beside_it(
+    sandbox_server: SandboxServer, runtime: Runtime
+) -> None:
+    tenant, page = await connected(sandbox_server, runtime, "conflict")
+    await sync(sandbox_server, tenant, page, SyncScope.CONTACTS)
+    services = sandbox_server.runtime.services
+    async with services.session_factory() as session:
+        contact = (
+            await session.execute(select(Contact).where(Contact.page_id == page.id).limit(1))
+        ).scalar_one()
+    meta_name = contact.name
+    await update_contact(
+        services.uow(), organization_id=tenant.org_id, contact_id=contact.id,
+        fields={"name": "VIP Customer"},
+    )  # fmt: skip
+    await sync(sandbox_server, tenant, page, SyncScope.FULL)
+    query = """query($id: ID!) { node(id: $id) { ... on Contact {
+        name metaName locallyEdited } } }"""
+    async with sandbox_server.client() as client:
+        body = await gql(client, query, tenant_with(sandbox_server, tenant),
+                         {"id": encode_global_id("Contact", contact.id)})  # fmt: skip
+    assert body["data"]["node"] == {
+        "name": "VIP Customer",
+        "metaName": meta_name,
+        "locallyEdited": ["name"],
+    }
+
+
+def tenant_with(server: SandboxServer, tenant: Tenant) -> Tenant:
+    """The tenant with a token signed by the server's own key (the same in tests)."""
+    return Tenant(tenant.principal, server.runtime.services.jwt.issue(tenant.principal))
