@@ -1,0 +1,1 @@
+"""Benchmarks: each runs a baseline and metasync in the same run and gates on the ratio."""
