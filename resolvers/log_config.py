@@ -61,7 +61,13 @@ def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:
         redact_processor,
     ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Drop disabled levels first: the rest of the chain (redaction walks every value)
+        # would otherwise run for every debug/info line only for stdlib to discard it.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
