@@ -40,6 +40,7 @@ import tasks.actors  # noqa: F401  (registers the actors before any broker is cr
 from domain.database import create_engine, create_session_factory, is_sqlite
 from domain.errors import DomainError, InvalidInputError
 from domain.models import WebhookEventStatus
+from domain.ports import RateGate
 from domain.repositories.identity import IdentityRepository
 from domain.services.connections import ConnectReport, add_meta_token
 from domain.services.identity import ensure_user
@@ -213,7 +214,9 @@ def build_runtime(
     services.health_probes["graphApi"] = _graph_probe(graph)
 
     def worker_context() -> WorkerContext:
-        return _worker_context(settings, fake_meta, public_url, jobs, bus, vault, services.clock)
+        return _worker_context(
+            settings, fake_meta, public_url, jobs, bus, vault, services.clock, services.rate_gate
+        )
 
     install_worker_context(worker_context)
     return Runtime(
@@ -249,6 +252,7 @@ def _worker_context(
     bus: InMemoryEventBus | RedisEventBus,
     vault: TokenVault,
     clock: SystemClock,
+    rate_gate: RateGate,
 ) -> WorkerContext:
     """Built on the worker's own event loop: its own engine, Graph client and bus client."""
     session_factory = create_session_factory(create_engine(settings.DATABASE_URL))
@@ -268,6 +272,8 @@ def _worker_context(
         meta=GraphMetaGateway(graph),
         clock=clock,
         notify_webhook_url=settings.NOTIFY_WEBHOOK_URL,
+        # Redis clients belong to the loop that made them; the in-memory gate is shared.
+        rate_gate=RedisRateGate(settings.REDIS_URL) if settings.REDIS_URL else rate_gate,
     )
 
 

@@ -60,6 +60,49 @@ class MetaPermissionDenied(MetaError):
     pass
 
 
+class MetaOutcomeUnknown(MetaError):
+    """A creating call may have reached Meta and been applied, but no answer came back (a
+    read timeout, a bare 5xx). Never repeat it: read Meta to learn what happened."""
+
+
+@dataclass(frozen=True)
+class MetaPost:
+    """A Page post or an Instagram media item, with its public counts."""
+
+    meta_id: str
+    message: str | None = None
+    created_time: datetime | None = None
+    type: str | None = None  # Facebook status_type, or Instagram media_type
+    product_type: str | None = None  # Instagram FEED | REELS | STORY
+    permalink: str | None = None
+    media_url: str | None = None
+    thumbnail_url: str | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+
+
+@dataclass(frozen=True)
+class MetaPostWindow:
+    """One page of a cursor-paged listing."""
+
+    items: list[MetaPost]
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    status_code: str  # IN_PROGRESS | FINISHED | ERROR | EXPIRED | PUBLISHED
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishingQuota:
+    usage: int
+    total: int | None
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     is_valid: bool
@@ -126,6 +169,39 @@ class WhatsAppInfo:
 
 
 @dataclass(frozen=True)
+class MetaTemplate:
+    """A message template as Meta reports it (upper-case status and category)."""
+
+    meta_template_id: str
+    name: str
+    language: str
+    category: str
+    status: str
+    components: list[dict[str, Any]] = field(default_factory=list)
+    rejected_reason: str | None = None
+    quality_score: str | None = None
+
+
+@dataclass(frozen=True)
+class TemplateSubmitted:
+    """Meta's answer to a new template: its id, and a status that may already be final."""
+
+    meta_template_id: str
+    status: str
+    category: str
+
+
+@dataclass(frozen=True)
+class MessageDataPoint:
+    """One bucket of WhatsApp message analytics (Unix seconds; Meta omits zero counts)."""
+
+    start: int
+    end: int
+    sent: int = 0
+    delivered: int = 0
+
+
+@dataclass(frozen=True)
 class MetaMessage:
     meta_message_id: str
     created_time: datetime
@@ -185,6 +261,41 @@ class MetaGateway(Protocol):
 
     async def whatsapp_account(self, waba_id: str, token: str) -> WhatsAppInfo: ...
 
+    async def whatsapp_templates(self, waba_id: str, token: str) -> list[MetaTemplate]:
+        """Every template of the WABA (all pages of Meta's listing)."""
+        ...
+
+    async def create_whatsapp_template(
+        self,
+        waba_id: str,
+        token: str,
+        *,
+        name: str,
+        language: str,
+        category: str,
+        components: Sequence[dict[str, Any]],
+        parameter_format: str | None = None,
+    ) -> TemplateSubmitted: ...
+
+    async def edit_whatsapp_template(
+        self,
+        template_id: str,
+        token: str,
+        *,
+        components: Sequence[dict[str, Any]] | None = None,
+        category: str | None = None,
+    ) -> None: ...
+
+    async def delete_whatsapp_template(
+        self, waba_id: str, token: str, name: str, hsm_id: str | None = None
+    ) -> None: ...
+
+    async def whatsapp_message_analytics(
+        self, waba_id: str, token: str, start: int, end: int, granularity: str
+    ) -> list[MessageDataPoint]:
+        """Message analytics (``granularity``: HALF_HOUR, DAY or MONTH)."""
+        ...
+
     async def subscribe_page(
         self, page_id: str, page_token: str, fields: Sequence[str] | None = None
     ) -> None:
@@ -228,6 +339,66 @@ class MetaGateway(Protocol):
     ) -> MetaProfile: ...
 
     async def mark_seen(self, page_id: str, page_token: str, recipient_id: str) -> None: ...
+
+    # --- publishing (creating calls raise MetaOutcomeUnknown when the outcome is unknown) --
+
+    async def create_feed_post(
+        self,
+        page_id: str,
+        page_token: str,
+        *,
+        message: str | None = None,
+        link: str | None = None,
+        attached_photo_ids: Sequence[str] = (),
+        published: bool = True,
+        scheduled_at: datetime | None = None,
+    ) -> str: ...
+
+    async def create_photo(
+        self, page_id: str, page_token: str, *, url: str, caption: str | None, published: bool
+    ) -> tuple[str, str | None]:
+        """The photo's id and, when published, its post's id."""
+        ...
+
+    async def create_video(
+        self, page_id: str, page_token: str, *, url: str, description: str | None
+    ) -> str: ...
+
+    async def page_posts(
+        self,
+        page_id: str,
+        page_token: str,
+        *,
+        limit: int,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> MetaPostWindow:
+        """The Page's own published posts, newest first."""
+        ...
+
+    async def page_post(self, post_id: str, page_token: str) -> MetaPost: ...
+
+    async def delete_object(self, object_id: str, page_token: str) -> None: ...
+
+    async def ig_create_container(self, ig_id: str, page_token: str, **params: Any) -> str: ...
+
+    async def ig_container_state(self, container_id: str, page_token: str) -> ContainerState: ...
+
+    async def ig_publish(self, ig_id: str, page_token: str, container_id: str) -> str: ...
+
+    async def ig_quota(self, ig_id: str, page_token: str) -> PublishingQuota: ...
+
+    async def ig_media(
+        self,
+        ig_id: str,
+        page_token: str,
+        *,
+        limit: int,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> MetaPostWindow: ...
+
+    async def ig_media_item(self, media_id: str, page_token: str) -> MetaPost: ...
 
     def count_calls(self) -> AbstractContextManager[CallCounter]:
         """Counts the Graph calls made inside the block (by this task and its children)."""

@@ -299,6 +299,16 @@ class FacebookEndpoints(_Core):
             "GET", seg(post_id), token=token, params={"fields": fields_param(fields)}
         )
 
+    async def page_posts_window(
+        self, page_id: str, token: str, fields: Fields, *, limit: int, cursor: dict[str, str]
+    ) -> GraphObject:
+        """One page of ``/{page-id}/published_posts`` (``cursor``: ``before`` or ``after``),
+        with its ``paging`` kept for the caller's own cursors."""
+        params: dict[str, str | int] = {"fields": fields_param(fields), "limit": limit, **cursor}
+        return await self._call(
+            "GET", f"{seg(page_id)}/published_posts", token=token, params=params, object_id=page_id
+        )
+
     async def update_post(self, post_id: str, token: str, **fields: Any) -> bool:
         """``POST /{post-id}``, e.g. ``message=...`` or ``is_published=True`` for a dark post."""
         body = await self._call("POST", seg(post_id), token=token, json=fields, idempotent=True)

@@ -47,6 +47,15 @@ class InstagramEndpoints(_Core):
             params["limit"] = limit
         return self._paginate(f"{seg(ig_id)}/media", token=token, params=params, object_id=ig_id)
 
+    async def ig_media_window(
+        self, ig_id: str, token: str, fields: Fields, *, limit: int, cursor: dict[str, str]
+    ) -> GraphObject:
+        """One page of ``/{ig-user-id}/media`` with its ``paging``."""
+        params: dict[str, str | int] = {"fields": fields_param(fields), "limit": limit, **cursor}
+        return await self._call(
+            "GET", f"{seg(ig_id)}/media", token=token, params=params, object_id=ig_id
+        )
+
     async def ig_create_container(self, ig_id: str, token: str, **params: Any) -> CreatedObject:
         """``POST /{ig-user-id}/media``: ``image_url``/``video_url``, ``caption``,
         ``media_type`` (REELS | STORIES | CAROUSEL), ``children``, ``is_carousel_item``...

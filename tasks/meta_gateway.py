@@ -5,34 +5,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from domain.meta import (
     CallCounter,
     InstagramInfo,
+    MessageDataPoint,
     MetaConversation,
-    MetaError,
     MetaMessage,
     MetaPageInfo,
     MetaParticipant,
-    MetaPermissionDenied,
     MetaProfile,
-    MetaRateLimited,
-    MetaTokenInvalid,
+    MetaTemplate,
+    TemplateSubmitted,
     TokenInfo,
     WhatsAppInfo,
 )
 from graph_client import (
     GraphClient,
-    GraphError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ThrottledError,
-    TokenInvalidError,
     counting_calls,
 )
+from tasks.meta_errors import translated
+from tasks.meta_gateway_posts import PublishingGateway
 
 PAGE_FIELDS = (
     "id",
@@ -57,6 +53,17 @@ IG_FIELDS = (
     "followers_count",
     "follows_count",
     "media_count",
+)
+# rejected_reason too, so a sync shows why Meta refused a template it missed the webhook of.
+TEMPLATE_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "category",
+    "language",
+    "components",
+    "quality_score",
+    "rejected_reason",
 )
 MESSAGE_FIELDS = "id,message,from,to,created_time,attachments,reply_to"
 CONVERSATION_FIELDS = (
@@ -92,28 +99,7 @@ def _ts(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-@asynccontextmanager
-async def translated() -> AsyncIterator[None]:
-    try:
-        yield
-    except GraphError as exc:
-        kwargs: dict[str, Any] = {
-            "meta_code": exc.code,
-            "meta_subcode": exc.subcode,
-            "fbtrace_id": exc.fbtrace_id,
-            "transient": exc.is_transient,
-            "retry_after": exc.retry_after,
-        }
-        if isinstance(exc, TokenInvalidError):
-            raise MetaTokenInvalid(exc.message, **kwargs) from exc
-        if isinstance(exc, RateLimitedError | ThrottledError):
-            raise MetaRateLimited(exc.message, **kwargs) from exc
-        if isinstance(exc, PermissionDeniedError):
-            raise MetaPermissionDenied(exc.message, **kwargs) from exc
-        raise MetaError(exc.message, **kwargs) from exc
-
-
-class GraphMetaGateway:
+class GraphMetaGateway(PublishingGateway):
     def __init__(self, graph: GraphClient) -> None:
         self.graph = graph
         # Page id -> the Instagram account id linked to it (learned from Meta, cached).
@@ -190,6 +176,85 @@ class GraphMetaGateway:
             if numbers:
                 profile = await self.graph.wa_business_profile(str(numbers[0]["id"]), token)
         return WhatsAppInfo(waba_id=waba_id, phone_numbers=numbers, business_profile=profile)
+
+    async def whatsapp_templates(self, waba_id: str, token: str) -> list[MetaTemplate]:
+        async with translated():
+            return [
+                _template(raw)
+                async for raw in self.graph.wa_templates(waba_id, token, TEMPLATE_FIELDS)
+            ]
+
+    async def create_whatsapp_template(
+        self,
+        waba_id: str,
+        token: str,
+        *,
+        name: str,
+        language: str,
+        category: str,
+        components: Sequence[dict[str, Any]],
+        parameter_format: str | None = None,
+    ) -> TemplateSubmitted:
+        fmt: Literal["named", "positional"] | None = (
+            "named" if parameter_format == "named" else "positional" if parameter_format else None
+        )
+        async with translated():
+            created = await self.graph.wa_create_template(
+                waba_id,
+                token,
+                name=name,
+                language=language,
+                category=category,
+                components=components,
+                parameter_format=fmt,
+            )
+        return TemplateSubmitted(
+            meta_template_id=str(created["id"]),
+            status=str(created.get("status") or "PENDING").upper(),
+            category=str(created.get("category") or category).upper(),
+        )
+
+    async def edit_whatsapp_template(
+        self,
+        template_id: str,
+        token: str,
+        *,
+        components: Sequence[dict[str, Any]] | None = None,
+        category: str | None = None,
+    ) -> None:
+        async with translated():
+            await self.graph.wa_edit_template(
+                template_id, token, components=components, category=category
+            )
+
+    async def delete_whatsapp_template(
+        self, waba_id: str, token: str, name: str, hsm_id: str | None = None
+    ) -> None:
+        async with translated():
+            await self.graph.wa_delete_template(waba_id, token, name, hsm_id)
+
+    async def whatsapp_message_analytics(
+        self, waba_id: str, token: str, start: int, end: int, granularity: str
+    ) -> list[MessageDataPoint]:
+        level: Literal["HALF_HOUR", "DAY", "MONTH"] = (
+            "HALF_HOUR"
+            if granularity == "HALF_HOUR"
+            else "MONTH"
+            if granularity == "MONTH"
+            else "DAY"
+        )
+        async with translated():
+            analytics = await self.graph.wa_analytics(waba_id, token, start, end, level)
+        return [
+            MessageDataPoint(
+                start=int(point["start"]),
+                end=int(point["end"]),
+                sent=int(point.get("sent") or 0),
+                delivered=int(point.get("delivered") or 0),
+            )
+            for point in analytics.get("data_points") or []
+            if isinstance(point, dict)
+        ]
 
     async def subscribe_page(
         self, page_id: str, page_token: str, fields: Sequence[str] | None = None
@@ -333,6 +398,22 @@ class GraphMetaGateway:
 
     def count_calls(self) -> AbstractContextManager[CallCounter]:
         return counting_calls()
+
+
+def _template(raw: dict[str, Any]) -> MetaTemplate:
+    quality = raw.get("quality_score")
+    reason = raw.get("rejected_reason")
+    return MetaTemplate(
+        meta_template_id=str(raw["id"]),
+        name=str(raw.get("name")),
+        language=str(raw.get("language")),
+        category=str(raw.get("category") or "").upper(),
+        status=str(raw.get("status") or "").upper(),
+        components=list(raw.get("components") or []),
+        # Meta says "NONE" when nothing was rejected.
+        rejected_reason=str(reason) if reason and reason != "NONE" else None,
+        quality_score=quality.get("score") if isinstance(quality, dict) else None,
+    )
 
 
 def _when(value: Any) -> datetime:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.meta import MetaGateway
-from domain.ports import Clock, EventBus, JobQueue
+from domain.ports import Clock, EventBus, JobQueue, RateGate
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault
 
@@ -29,6 +29,8 @@ class WorkerContext:
     meta: MetaGateway
     clock: Clock
     notify_webhook_url: str | None = None
+    # Limits shared with the API (e.g. the post queue's spacing per account).
+    rate_gate: RateGate | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.jobs, self.bus)

@@ -54,3 +54,12 @@ class WhatsAppAccountRepository(OrgScoped[WhatsAppAccount]):
 
     async def list(self, *, first: int, after: str | None) -> Slice[WhatsAppAccount]:
         return await self.list_slice(WHATSAPP_ORDER, first=first, after=after)
+
+    async def by_waba_id(self, waba_id: str) -> WhatsAppAccount | None:
+        stmt = self.select().where(WhatsAppAccount.waba_id == waba_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def first(self) -> WhatsAppAccount | None:
+        """The account connected first: the default when a caller names none."""
+        stmt = self.select().order_by(*(k.column for k in WHATSAPP_ORDER)).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()

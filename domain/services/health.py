@@ -17,6 +17,7 @@ from domain.models import (
     Page,
     SyncRun,
     SyncStatus,
+    WhatsAppAccount,
 )
 
 TOKEN_WARNING_WINDOW = timedelta(days=7)
@@ -35,6 +36,31 @@ def _worst(statuses: list[str]) -> str:
     if "warning" in statuses:
         return "degraded"
     return "healthy"
+
+
+async def _whatsapp_check(session: AsyncSession) -> dict[str, Any]:
+    """Additive: a RED quality rating risks the number's messaging limit, and an account
+    without a connected number cannot send at all."""
+    rows = (
+        await session.execute(
+            select(WhatsAppAccount.quality_rating, WhatsAppAccount.phone_numbers).where(
+                WhatsAppAccount.deleted_at.is_(None),
+                WhatsAppAccount.status == ChannelStatus.ACTIVE.value,
+            )
+        )
+    ).all()
+    red = sum(1 for rating, _ in rows if rating == "RED")
+    lost = sum(
+        1
+        for _, numbers in rows
+        if not numbers or any(n.get("status") not in (None, "CONNECTED") for n in numbers)
+    )
+    return {
+        "status": "warning" if red or lost else "ok",
+        "accounts": len(rows),
+        "redQuality": red,
+        "numbersLost": lost,
+    }
 
 
 async def check_health(session: AsyncSession, now: datetime) -> HealthReport:
@@ -117,6 +143,8 @@ async def _checks(session: AsyncSession, now: datetime) -> HealthReport:
         "subscribedPages": subscribed,
         "unsubscribedPages": unsubscribed,
     }
+
+    checks["whatsapp"] = await _whatsapp_check(session)
 
     conversations = await _scalar(
         session, select(func.count()).where(Conversation.deleted_at.is_(None))

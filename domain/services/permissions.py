@@ -18,6 +18,7 @@ class Action(enum.StrEnum):
     UPDATE_PAGE_ON_META = "update a Page on Facebook"
     CONNECT_PAGES = "connect Pages"
     OPERATE_WEBHOOKS = "see and replay webhook deliveries"
+    MANAGE_TEMPLATES = "create, edit or delete WhatsApp message templates"
 
 
 # Actions not listed here are open to every member.
@@ -25,6 +26,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.UPDATE_PAGE_ON_META: MANAGERS,
     Action.CONNECT_PAGES: MANAGERS,
     Action.OPERATE_WEBHOOKS: MANAGERS,
+    Action.MANAGE_TEMPLATES: MANAGERS,
 }
 
 

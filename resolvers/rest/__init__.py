@@ -7,8 +7,11 @@ from resolvers.rest import (
     facebook_sync,
     meta_business,
     meta_module,
+    meta_posts,
     meta_webhook,
     social,
+    social_posts,
+    whatsapp,
 )
 from resolvers.rest.routing import Endpoint
 
@@ -18,7 +21,10 @@ def all_endpoints() -> list[Endpoint]:
         *auto_connect.ENDPOINTS,
         *facebook_sync.ENDPOINTS,
         *social.ENDPOINTS,
+        *social_posts.ENDPOINTS,
+        *meta_posts.ENDPOINTS,
         *meta_business.ENDPOINTS,
+        *whatsapp.ENDPOINTS,
         *meta_module.ENDPOINTS,
         *meta_webhook.ENDPOINTS,
     ]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tasks.actors import connections, sync, webhooks
+from tasks.actors import connections, publishing, sync, webhooks, whatsapp
 
-__all__ = ["connections", "sync", "webhooks"]
+__all__ = ["connections", "publishing", "sync", "webhooks", "whatsapp"]

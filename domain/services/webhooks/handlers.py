@@ -22,6 +22,7 @@ from domain.models import (
     Template,
 )
 from domain.services.webhooks.events import UnitEvent
+from domain.services.whatsapp_templates import publish_status
 from domain.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -442,6 +443,7 @@ async def on_template(uow: UnitOfWork, target: Target, unit: UnitEvent, profile:
     if unit.kind == "message_template_status_update" and value.get("event"):
         template.status = str(value["event"])
         template.rejected_reason = value.get("reason") if value["event"] == "REJECTED" else None
+        publish_status(uow, template)
     elif unit.kind == "message_template_quality_update":
         template.quality_score = value.get("new_quality_score")
     elif unit.kind == "template_category_update" and value.get("new_category"):

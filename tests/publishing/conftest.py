@@ -1,0 +1,1 @@
+from tests.connections.conftest import sandbox_server  # noqa: F401
