@@ -20,6 +20,7 @@ from domain.models import (
     MetaConnection,
     Page,
     SyncRun,
+    Template,
     WhatsAppAccount,
 )
 from domain.pagination import Slice
@@ -38,6 +39,7 @@ from domain.repositories.messaging import (
 )
 from domain.repositories.sync_runs import SyncRunRepository
 from domain.repositories.sync_stats import PageTotals
+from domain.repositories.templates import TemplateRepository
 from domain.services.identity import Principal
 
 K = TypeVar("K", bound=Hashable)
@@ -68,6 +70,9 @@ class RequestLoaders:
     active_sync_run_of_page: DataLoader[uuid.UUID, SyncRun | None]
     sync_runs_of_page: DataLoader[Key, Slice[SyncRun]]
     sync_run_count_of_page: DataLoader[uuid.UUID, int]
+    template: DataLoader[uuid.UUID, Template | None]
+    templates_of_account: DataLoader[Key, Slice[Template]]
+    template_count_of_account: DataLoader[Key, int]
 
 
 def make_loader_factory(
@@ -173,6 +178,24 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
     ) -> dict[uuid.UUID, int]:
         return await repo.count_by_pages(keys)
 
+    async def templates(repo: TemplateRepository, keys: list[Key]) -> dict[Key, Slice[Template]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Template]]:
+            first, after, statuses = params
+            assert isinstance(statuses, tuple)
+            return await repo.first_by_accounts(
+                ids, first=int(str(first)), after=_opt_str(after), statuses=statuses
+            )
+
+        return await _grouped(keys, run)
+
+    async def template_counts(repo: TemplateRepository, keys: list[Key]) -> dict[Key, int]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+            (statuses,) = params
+            assert isinstance(statuses, tuple)
+            return await repo.count_by_accounts(ids, statuses)
+
+        return await _grouped(keys, run)
+
     empty: Slice[Any] = Slice(items=[], cursors=[], has_next=False)
     no_totals = PageTotals(conversations=0, contacts=0, messages=0)
     return RequestLoaders(
@@ -198,6 +221,9 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
         sync_totals_of_page=DataLoader(repo_batch(SyncRunRepository, sync_totals, no_totals)),
         active_sync_run_of_page=DataLoader(repo_batch(SyncRunRepository, active_sync_runs, None)),
         sync_runs_of_page=DataLoader(repo_batch(SyncRunRepository, sync_runs, empty)),
+        template=by_id(TemplateRepository),
+        templates_of_account=DataLoader(repo_batch(TemplateRepository, templates, empty)),
+        template_count_of_account=DataLoader(repo_batch(TemplateRepository, template_counts, 0)),
         sync_run_count_of_page=DataLoader(repo_batch(SyncRunRepository, sync_run_counts, 0)),
     )
 

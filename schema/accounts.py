@@ -5,16 +5,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Self
 
 import strawberry
 
 from domain import models
+from domain.pagination import clamp_first
 from domain.services.connection_health import ConnectionCheck, OrganizationHealth
+from schema.connections import Connection
 from schema.enums import ChannelStatus, ConnectionStatus, HealthLevel, HealthStatus
 from schema.scalars import JSON
-from schema.types import Node, node_ids
+from schema.templates import Template, TemplateStatus
+from schema.types import GraphInfo, Node, node_ids
 
 
 @strawberry.type(description="A Meta user or system-user login. Its token is never exposed.")
@@ -85,11 +89,32 @@ class WhatsAppAccount(Node):
     messaging_limit_tier: str | None
     business_profile: JSON
     status: ChannelStatus
+    row_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The account's message templates, newest first.")
+    async def templates(
+        self,
+        info: GraphInfo,
+        status: list[TemplateStatus] | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Template]:
+        loaders = info.context.loaders
+        size = clamp_first(first)
+        statuses = tuple(sorted(s.value for s in status or ()))
+        page = await loaders.templates_of_account.load((self.row_id, size, after, statuses))
+        return Connection[Template].from_slice(
+            page,
+            Template.from_domain,
+            lambda: loaders.template_count_of_account.load((self.row_id, statuses)),
+            has_previous=after is not None,
+        )
 
     @classmethod
     def from_domain(cls, row: models.WhatsAppAccount) -> Self:
         return cls(
             **node_ids("WhatsAppAccount", row.id),
+            row_id=row.id,
             waba_id=row.waba_id,
             name=row.name,
             phone_numbers=[WhatsAppPhoneNumber.from_meta(p) for p in row.phone_numbers or []],

@@ -23,6 +23,7 @@ from domain.models import (
     MetaConnection,
     Page,
     SyncRun,
+    Template,
     WhatsAppAccount,
 )
 from domain.pagination import Slice
@@ -52,6 +53,9 @@ class Loaders(Protocol):
     active_sync_run_of_page: DataLoader[uuid.UUID, SyncRun | None]
     sync_runs_of_page: DataLoader[tuple[Hashable, ...], Slice[SyncRun]]
     sync_run_count_of_page: DataLoader[uuid.UUID, int]
+    template: DataLoader[uuid.UUID, Template | None]
+    templates_of_account: DataLoader[tuple[Hashable, ...], Slice[Template]]
+    template_count_of_account: DataLoader[tuple[Hashable, ...], int]
 
 
 _current_loaders: ContextVar[Loaders | None] = ContextVar("metasync_loaders", default=None)

@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers.graphql import facebook_actions, sync
 from resolvers.graphql import mutation as resolvers
+from resolvers.graphql import templates as template_resolvers
 from resolvers.graphql import webhooks as webhook_resolvers
 from schema.enums import ConversationSyncScope, OAuthPlatform, SyncScope
 from schema.inputs import UpdateContactInput, UpdatePageOnFacebookInput
@@ -27,6 +28,14 @@ from schema.payloads import (
     SyncPageResult,
     UpdateContactResult,
     UpdatePageOnFacebookResult,
+)
+from schema.templates import (
+    CreateTemplateResult,
+    DeleteTemplateResult,
+    SyncTemplatesResult,
+    TemplateInput,
+    TemplateUpdateInput,
+    UpdateTemplateResult,
 )
 from schema.types import GraphInfo
 from schema.webhooks import ReplayWebhookEventsResult, WebhookEventStatus
@@ -166,3 +175,30 @@ class Mutation:
         since: datetime | None = None,
     ) -> ReplayWebhookEventsResult:
         return await webhook_resolvers.replay_webhook_events(info, status, since)
+
+    @strawberry.mutation(description="Submit a template to Meta's review (owners and admins).")
+    async def create_template(
+        self, info: GraphInfo, waba_id: str, input: TemplateInput
+    ) -> CreateTemplateResult:
+        return await template_resolvers.create_template(info, waba_id, input)
+
+    @strawberry.mutation(
+        description="Change an APPROVED, REJECTED or PAUSED template; it goes back to review."
+    )
+    async def update_template(
+        self, info: GraphInfo, id: strawberry.ID, input: TemplateUpdateInput
+    ) -> UpdateTemplateResult:
+        return await template_resolvers.update_template(info, id, input)
+
+    @strawberry.mutation(
+        description="Delete a template (one language, or every language of its name); Meta "
+        "blocks the name for 30 days."
+    )
+    async def delete_template(
+        self, info: GraphInfo, id: strawberry.ID, all_languages: bool = False
+    ) -> DeleteTemplateResult:
+        return await template_resolvers.delete_template(info, id, all_languages)
+
+    @strawberry.mutation(description="Make the stored templates match Meta's now.")
+    async def sync_templates(self, info: GraphInfo, waba_id: str) -> SyncTemplatesResult:
+        return await template_resolvers.sync_templates(info, waba_id)

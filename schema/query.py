@@ -9,6 +9,7 @@ from resolvers.graphql import webhooks as webhook_resolvers
 from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
 from schema.sync import SyncRun
+from schema.templates import Template
 from schema.types import GraphInfo, InstagramAccount, Node, Page, Viewer
 from schema.webhooks import WebhookEvent, WebhookEventStatus
 
@@ -85,3 +86,7 @@ class Query:
         after: str | None = None,
     ) -> Connection[WebhookEvent]:
         return await webhook_resolvers.webhook_events(info, status, first, after)
+
+    @strawberry.field(description="A WhatsApp template by global id; null if not visible.")
+    async def template(self, info: GraphInfo, id: strawberry.ID) -> Template | None:
+        return await resolvers.resolve_template(info, id)

@@ -12,7 +12,9 @@ import strawberry
 
 from resolvers.graphql import conversation_events as conversation_resolvers
 from resolvers.graphql import subscription as resolvers
+from resolvers.graphql import templates as template_resolvers
 from schema.sync import SyncRun
+from schema.templates import Template
 from schema.types import ConversationEvent, GraphInfo
 
 
@@ -51,3 +53,14 @@ class Subscription:
         async with aclosing(stream) as events:
             async for event in events:
                 yield event
+
+    @strawberry.subscription(
+        description="A WhatsApp account's templates as they are now, then each as Meta's "
+        "review changes its status (PENDING → APPROVED / REJECTED with the reason, ...)."
+    )
+    async def template_status(
+        self, info: GraphInfo, waba_id: strawberry.ID
+    ) -> AsyncGenerator[Template, None]:
+        async with aclosing(template_resolvers.template_status(info, waba_id)) as templates:
+            async for template in templates:
+                yield template

@@ -50,6 +50,26 @@ class TemplateRepository(OrgScoped[Template]):
     ) -> Slice[Template]:
         return await self.list_slice(TEMPLATE_ORDER, first=first, after=after, where=where)
 
+    async def first_by_accounts(
+        self,
+        account_ids: Sequence[uuid.UUID],
+        *,
+        first: int,
+        after: str | None,
+        statuses: Sequence[str] = (),
+    ) -> dict[uuid.UUID, Slice[Template]]:
+        where = [Template.status.in_(list(statuses))] if statuses else []
+        return await self.slices_by_parent(
+            Template.whatsapp_account_id, account_ids, TEMPLATE_ORDER,
+            first=first, after=after, where=where,
+        )  # fmt: skip
+
+    async def count_by_accounts(
+        self, account_ids: Sequence[uuid.UUID], statuses: Sequence[str] = ()
+    ) -> dict[uuid.UUID, int]:
+        where = [Template.status.in_(list(statuses))] if statuses else []
+        return await self.counts_by_parent(Template.whatsapp_account_id, account_ids, where)
+
     async def of_account(self, account_id: uuid.UUID) -> list[Template]:
         stmt = self.select().where(Template.whatsapp_account_id == account_id)
         return list((await self.session.execute(stmt)).scalars())

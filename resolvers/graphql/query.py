@@ -27,6 +27,7 @@ from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
 from schema.scalars import decode_global_id
 from schema.sync import SyncRun
+from schema.templates import Template
 from schema.types import (
     Contact,
     Conversation,
@@ -194,6 +195,16 @@ async def _whatsapp_account(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     return WhatsAppAccount.from_domain(row) if row else None
 
 
+async def _template(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.template.load(row_id)
+    return Template.from_domain(row) if row else None
+
+
+async def resolve_template(info: GraphInfo, id: str) -> Template | None:
+    node = await resolve_node(info, id)
+    return node if isinstance(node, Template) else None
+
+
 async def _sync_run(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     row = await info.context.loaders.sync_run.load(row_id)
     return SyncRun.from_domain(row) if row else None
@@ -218,6 +229,7 @@ _NODE_RESOLVERS: dict[str, Callable[[GraphInfo, uuid.UUID], Awaitable[Node | Non
     "MetaConnection": _meta_connection,
     "InstagramAccount": _instagram_account,
     "WhatsAppAccount": _whatsapp_account,
+    "Template": _template,
     "SyncRun": _sync_run,
     "Organization": _organization,
     "User": _user,

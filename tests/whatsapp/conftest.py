@@ -30,6 +30,11 @@ class WhatsAppApi:
         headers = self.server.headers(self.tenant)
         return await self.http.request(method, path, json=body, headers=headers)
 
+    def server_tenant(self) -> Tenant:
+        """The tenant with a token of the server's own signing key."""
+        return Tenant(self.tenant.principal, self.server.runtime.services.jwt.issue(
+            self.tenant.principal))  # fmt: skip
+
     async def account(self) -> WhatsAppAccount:
         async with self.server.runtime.services.session_factory() as session:
             stmt = select(WhatsAppAccount).where(
