@@ -14,10 +14,17 @@ import strawberry
 from domain import models
 from domain.pagination import clamp_first
 from domain.services.connection_health import ConnectionCheck, OrganizationHealth
+from domain.services.whatsapp_metrics import METRICS, message_metrics
 from schema.connections import Connection
 from schema.enums import ChannelStatus, ConnectionStatus, HealthLevel, HealthStatus
 from schema.scalars import JSON
-from schema.templates import Template, TemplateStatus
+from schema.templates import (
+    MetricPoint,
+    MetricsGranularity,
+    Template,
+    TemplateStatus,
+    WhatsAppMetrics,
+)
 from schema.types import GraphInfo, Node, node_ids
 
 
@@ -108,6 +115,34 @@ class WhatsAppAccount(Node):
             Template.from_domain,
             lambda: loaders.template_count_of_account.load((self.row_id, statuses)),
             has_previous=after is not None,
+        )
+
+    @strawberry.field(description="Sent and delivered counts from Meta's analytics.")
+    async def metrics(
+        self,
+        info: GraphInfo,
+        start: datetime,
+        end: datetime,
+        granularity: MetricsGranularity = MetricsGranularity.DAY,
+    ) -> WhatsAppMetrics:
+        services = info.context.services
+        report = await message_metrics(
+            services.uow(), services.meta, services.vault,
+            organization_id=info.context.viewer.organization_id, waba_id=self.waba_id,
+            start=start, end=end, granularity=granularity.value, metrics=list(METRICS),
+            now=services.clock.now(),
+        )  # fmt: skip
+
+        def points(metric: str) -> list[MetricPoint]:
+            return [MetricPoint(at=at, value=v) for at, v in report.series.get(metric, [])]
+
+        return WhatsAppMetrics(
+            sent=points("sent"),
+            delivered=points("delivered"),
+            total_sent=report.totals.get("sent", 0),
+            total_delivered=report.totals.get("delivered", 0),
+            delivery_rate=report.delivery_rate,
+            unavailable=sorted(report.unavailable),
         )
 
     @classmethod

@@ -100,3 +100,27 @@ DeleteTemplateResult = Annotated[
     TemplatesDeleted | AnyError, strawberry.union("DeleteTemplateResult")
 ]
 SyncTemplatesResult = Annotated[TemplatesSynced | AnyError, strawberry.union("SyncTemplatesResult")]
+
+
+@strawberry.enum
+class MetricsGranularity(enum.Enum):
+    DAY = "day"
+    HOUR = "hour"
+
+
+@strawberry.type
+class MetricPoint:
+    at: datetime
+    value: int
+
+
+@strawberry.type(description="Message counts from Meta's analytics over a time window.")
+class WhatsAppMetrics:
+    sent: list[MetricPoint]
+    delivered: list[MetricPoint]
+    total_sent: int
+    total_delivered: int
+    delivery_rate: float | None = strawberry.field(description="delivered / sent; null if none")
+    unavailable: list[str] = strawberry.field(
+        description="Metrics Meta does not report (read counts are not in its analytics)."
+    )

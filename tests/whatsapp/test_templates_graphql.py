@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -100,3 +101,25 @@ async def test_template_mutations_answer_errors_as_data(wa: WhatsAppApi) -> None
     assert bad["data"]["createTemplate"]["fields"][0]["field"] == "name"
     synced = await gql(wa.http, SYNC, tenant, {"waba": DEMO_WABA})
     assert synced["data"]["syncTemplates"]["__typename"] == "TemplatesSynced"
+
+
+async def test_metrics_in_graphql(wa: WhatsAppApi) -> None:
+    account = await wa.account()
+    end = wa.server.runtime.services.clock.now()
+    query = """query($id: ID!, $start: DateTime!, $end: DateTime!) { node(id: $id) {
+      ... on WhatsAppAccount { metrics(start: $start, end: $end) {
+        totalSent totalDelivered deliveryRate unavailable sent { at value } } } } }"""
+    variables = {
+        "id": encode_global_id("WhatsAppAccount", account.id),
+        "start": (end - timedelta(days=7)).isoformat(),
+        "end": end.isoformat(),
+    }
+    body = await gql(wa.http, query, wa.server_tenant(), variables)
+    metrics = body["data"]["node"]["metrics"]
+    assert metrics["unavailable"] == ["read"]
+    assert metrics["totalSent"] == sum(p["value"] for p in metrics["sent"])
+    assert metrics["totalDelivered"] <= metrics["totalSent"]
+    backwards = await gql(
+        wa.http, query, wa.server_tenant(), {**variables, "end": variables["start"]}
+    )
+    assert "endDate" in backwards["errors"][0]["message"]
