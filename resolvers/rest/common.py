@@ -111,15 +111,14 @@ def translating_meta_errors(handler: Handler, answer: Callable[[MetaError], Rest
     return run
 
 
-def meta_details(exc: MetaError) -> dict[str, Any]:
+def meta_details(exc: MetaError, *, snake_case: bool = False) -> dict[str, Any]:
     """What Meta said, for the caller to show or report (never a token: messages are
-    redacted by the Graph client)."""
-    details = {
-        "metaCode": exc.meta_code,
-        "metaSubcode": exc.meta_subcode,
-        "fbtraceId": exc.fbtrace_id,
-    }
-    return {k: v for k, v in details.items() if v is not None}
+    redacted by the Graph client). Keys follow the family's style."""
+    names = ("meta_code", "meta_subcode", "fbtrace_id") if snake_case else (
+        "metaCode", "metaSubcode", "fbtraceId"
+    )  # fmt: skip
+    values = (exc.meta_code, exc.meta_subcode, exc.fbtrace_id)
+    return {k: v for k, v in zip(names, values, strict=True) if v is not None}
 
 
 def retry_after_header(exc: MetaError) -> dict[str, str] | None:

@@ -60,6 +60,7 @@ from resolvers.rest.common import (
     STRINGS,
     array_of,
     iso,
+    meta_details,
     object_schema,
     require,
     retry_after_header,
@@ -74,15 +75,7 @@ Json = dict[str, Any]
 
 def meta_failure(exc: MetaError) -> RestError:
     """How this family answers when Meta refuses or fails, with Meta's code."""
-    details = {
-        k: v
-        for k, v in {
-            "meta_code": exc.meta_code,
-            "meta_subcode": exc.meta_subcode,
-            "fbtrace_id": exc.fbtrace_id,
-        }.items()
-        if v is not None
-    }
+    details = meta_details(exc, snake_case=True)
     if isinstance(exc, MetaTokenInvalid):
         return RestError(
             401,

@@ -284,7 +284,8 @@ async def instagram_account_connect(ctx: RestContext) -> Json:
 _PLATFORMS = object_schema({"whatsapp": BOOLEAN, "facebook": BOOLEAN, "instagram": BOOLEAN})
 
 
-def _success(data: Json) -> Json:
+def success_schema(data: Json) -> Json:
+    """The family's success body: ``{"success": true, "data": ...}``."""
     return object_schema({"success": {"const": True}, "data": data})
 
 
@@ -313,14 +314,16 @@ _INSTAGRAM = object_schema(
 )
 
 
-def _endpoint(
+def business_endpoint(
     method: str,
     path: str,
     handler: Handler,
     summary: str,
     data: Json,
     request: Json | None = None,
+    query: dict[str, Json] | None = None,
 ) -> Endpoint:
+    """An endpoint of this family: Meta's failures answered by ``meta_failure``."""
     return Endpoint(
         META_BUSINESS,
         method,
@@ -328,12 +331,13 @@ def _endpoint(
         translating_meta_errors(handler, meta_failure),
         summary,
         request_schema=request,
-        response_schema=_success(data),
+        response_schema=success_schema(data),
+        query_params=query or {},
     )
 
 
 ENDPOINTS: list[Endpoint] = [
-    _endpoint(
+    business_endpoint(
         "POST",
         "/api/meta/auth/connect",
         auth_connect,
@@ -344,7 +348,7 @@ ENDPOINTS: list[Endpoint] = [
         ),
         request=object_schema({"code": STRING, "redirectUri": STRING}),
     ),
-    _endpoint(
+    business_endpoint(
         "GET",
         "/api/meta/auth/status",
         auth_status,
@@ -365,7 +369,7 @@ ENDPOINTS: list[Endpoint] = [
             },
         ),
     ),
-    _endpoint(
+    business_endpoint(
         "POST",
         "/api/meta/auth/refresh-token",
         auth_refresh_token,
@@ -382,14 +386,14 @@ ENDPOINTS: list[Endpoint] = [
         ),
         request=object_schema({"accountId": STRING}),
     ),
-    _endpoint(
+    business_endpoint(
         "GET",
         "/api/meta/facebook/pages",
         facebook_pages,
         "The organization's connected Facebook Pages",
         object_schema({"pages": array_of(_PAGE)}),
     ),
-    _endpoint(
+    business_endpoint(
         "POST",
         "/api/meta/facebook/pages/{pageId}/connect",
         facebook_page_connect,
@@ -399,14 +403,14 @@ ENDPOINTS: list[Endpoint] = [
             {"webhookSubscribed": BOOLEAN},
         ),
     ),
-    _endpoint(
+    business_endpoint(
         "GET",
         "/api/meta/instagram/accounts",
         instagram_accounts,
         "The organization's connected Instagram accounts",
         object_schema({"accounts": array_of(_INSTAGRAM)}),
     ),
-    _endpoint(
+    business_endpoint(
         "POST",
         "/api/meta/instagram/accounts/{accountId}/connect",
         instagram_account_connect,

@@ -26,11 +26,9 @@ from resolvers.rest.common import (
     iso,
     object_schema,
     require,
-    translating_meta_errors,
     uuid_value,
 )
-from resolvers.rest.families import META_BUSINESS
-from resolvers.rest.meta_business import meta_failure
+from resolvers.rest.meta_business import business_endpoint
 from resolvers.rest.routing import Endpoint, Handler, RestContext
 
 Json = dict[str, Any]
@@ -326,10 +324,6 @@ _POINTS = array_of(object_schema({"timestamp": DATE_TIME, "value": {"type": "int
 _WABA_PARAM: dict[str, Json] = {"wabaId": STRING}
 
 
-def _success(data: Json) -> Json:
-    return object_schema({"success": {"const": True}, "data": data})
-
-
 def _endpoint(
     method: str,
     path: str,
@@ -340,15 +334,8 @@ def _endpoint(
     request: Json | None = None,
     query: dict[str, Json] | None = None,
 ) -> Endpoint:
-    return Endpoint(
-        META_BUSINESS,
-        method,
-        path,
-        translating_meta_errors(handler, meta_failure),
-        summary,
-        request_schema=request,
-        response_schema=_success(data),
-        query_params={**_WABA_PARAM, **(query or {})},
+    return business_endpoint(
+        method, path, handler, summary, data, request, {**_WABA_PARAM, **(query or {})}
     )
 
 

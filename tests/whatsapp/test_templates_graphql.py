@@ -33,7 +33,7 @@ async def _subscribe(wa: WhatsAppApi) -> ClientConnection:
 
 async def _until(ws: ClientConnection, name: str, status: str) -> dict[str, Any]:
     while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 60))
         assert message["type"] == "next", message
         template: dict[str, Any] = message["payload"]["data"]["templateStatus"]
         if template["name"] == name and template["status"] == status:

@@ -63,7 +63,7 @@ async def _reviewed(wa: WhatsAppApi, name: str, status: str) -> dict[str, Any]:
     wa.server.sandbox.advance_clock(31)
     await wa.server.sandbox.tick()
     await wa.server.sandbox.flush_webhooks()
-    for _ in range(100):
+    for _ in range(600):  # up to a minute: a loaded CI machine is slow, not wrong
         row = await _listed(wa, name)
         if row["status"] == status:
             return row
