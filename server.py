@@ -45,11 +45,12 @@ from domain.repositories.identity import IdentityRepository
 from domain.services.connections import ConnectReport, add_meta_token
 from domain.services.identity import ensure_user
 from domain.services.oauth import OAuthConfig
-from domain.services.sync.runs import SyncLimits
+from domain.services.sync.runs import SyncLimits, SyncScope, start_sync
 from domain.services.token_health import mark_token_invalid
 from domain.services.token_keys import rotate_all
 from domain.services.webhooks.apply import ApplyContext, process_event
 from domain.services.webhooks.inbox import reopen, select_for_replay
+from domain.services.whatsapp_templates import sync_templates
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault, generate_key
 from graph_client import GraphClient, GraphConfig, TokenInvalidError
@@ -118,7 +119,11 @@ class Runtime:
         return self.settings.REDIS_URL is None
 
 
-def build_sandbox(settings: Settings, public_url: str, webhook_target: _LateASGI) -> Sandbox:
+def build_sandbox(settings: Settings, public_url: str, webhook_target: _LateASGI | None) -> Sandbox:
+    """The fake Meta. Its webhooks go to ``webhook_target`` in-process when given (tests
+    without a network server), else over HTTP to ``public_url`` like Meta's: a served app
+    must get them on its own event loop, not on whichever loop (the worker's) the sandbox
+    happened to be called from."""
     sandbox = create_sandbox_app(
         SandboxConfig(
             app_id=settings.META_APP_ID,
@@ -127,7 +132,7 @@ def build_sandbox(settings: Settings, public_url: str, webhook_target: _LateASGI
             public_base_url=public_url,
             webhook_callback_url=f"{public_url}/webhooks/meta",
             webhook_verify_token=settings.WEBHOOK_VERIFY_TOKEN,
-            webhook_transport=httpx.ASGITransport(app=webhook_target),
+            webhook_transport=httpx.ASGITransport(app=webhook_target) if webhook_target else None,
         )
     )
     sandbox.seed_demo()
@@ -155,12 +160,17 @@ def build_graph(
 
 
 def build_runtime(
-    settings: Settings, *, sandbox: bool = False, public_url: str | None = None
+    settings: Settings,
+    *,
+    sandbox: bool = False,
+    public_url: str | None = None,
+    in_process_webhooks: bool = True,
 ) -> Runtime:
     settings.check_production_ready()
     public_url = (public_url or settings.PUBLIC_URL).rstrip("/")
     webhook_target = _LateASGI()
-    fake_meta = build_sandbox(settings, public_url, webhook_target) if sandbox else None
+    target = webhook_target if in_process_webhooks else None
+    fake_meta = build_sandbox(settings, public_url, target) if sandbox else None
     engine = create_engine(settings.DATABASE_URL)
     session_factory = create_session_factory(engine)
     broker = create_broker(settings.REDIS_URL)
@@ -439,6 +449,21 @@ async def connect_sandbox_demo(runtime: Runtime) -> ConnectReport:
         token=runtime.sandbox.info()["demo_user"]["access_token"],
         now=services.clock.now(),
     )
+    # Fill the demo: its templates now, and a first full sync of each Page queued for the
+    # worker (progress shows on syncProgress / pageSyncProgress).
+    for account in report.whatsapp_accounts:
+        await sync_templates(
+            services.uow(), services.meta, services.vault,
+            organization_id=principal.organization_id, account_id=account.id,
+            now=services.clock.now(),
+        )  # fmt: skip
+    async with services.uow() as uow:
+        for page in report.pages:
+            await start_sync(
+                uow, organization_id=principal.organization_id, page_id=page.id,
+                scope=SyncScope.FULL, trigger="auto_connect",
+            )  # fmt: skip
+        await uow.commit()
     log.info(
         "sandbox_demo_connected",
         pages=len(report.pages),
@@ -458,11 +483,15 @@ def make_scheduler(runtime: Runtime) -> Scheduler:
 
 def cmd_serve(settings: Settings, host: str, port: int, *, sandbox: bool) -> None:
     public_url = f"http://{host}:{port}" if sandbox else None
-    runtime = build_runtime(settings, sandbox=sandbox, public_url=public_url)
+    # Before the serving runtime is built: issuing builds a runtime of its own, and the last
+    # one built installs the worker context this process's actors use.
+    token = asyncio.run(_issue_token(settings, DEMO_EMAIL, DEMO_ORG)) if sandbox else ""
+    runtime = build_runtime(
+        settings, sandbox=sandbox, public_url=public_url, in_process_webhooks=False
+    )
     app = create_app(runtime)
     lines = [f"metasync {VERSION} on http://{host}:{port}  (GraphQL: /graphql, REST docs: /docs)"]
     if runtime.sandbox is not None:
-        token = asyncio.run(_issue_token(settings, DEMO_EMAIL, DEMO_ORG))
         meta_token = runtime.sandbox.info()["demo_user"]["access_token"]
         lines += [
             f"sandbox: fake Meta at http://{host}:{port}{SANDBOX_PREFIX} "

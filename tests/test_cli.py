@@ -169,15 +169,34 @@ def test_serve_sandbox_starts_on_a_fresh_database_and_answers(tmp_path: object) 
         assert anonymous.status_code == 401
         # The printed demo token sees the demo user's connected pages at once.
         issued = run_cli("issue-token", "--email", "demo@example.com", env=env)
+        demo = {"Authorization": f"Bearer {issued.stdout.strip().splitlines()[-1]}"}
         demo_pages = httpx.post(
             f"{base}/graphql",
             json={"query": "{ pages { totalCount edges { node { name } } } }"},
-            headers={"Authorization": f"Bearer {issued.stdout.strip().splitlines()[-1]}"},
+            headers=demo,
         ).json()
+        # The demo is filled: templates at once, conversations once the first sync ran.
+        filled = (
+            "{ whatsappAccounts { edges { node { templates { totalCount } } } } "
+            "pages { edges { node { conversations { totalCount } } } } }"
+        )
+        for _ in range(120):
+            data = httpx.post(
+                f"{base}/graphql", json={"query": filled}, headers=demo, timeout=30
+            ).json()
+            conversations = sum(
+                e["node"]["conversations"]["totalCount"] for e in data["data"]["pages"]["edges"]
+            )
+            if conversations:
+                break
+            time.sleep(0.5)
+        templates = data["data"]["whatsappAccounts"]["edges"][0]["node"]["templates"]
     finally:
         proc.terminate()
         stdout, stderr = proc.communicate(timeout=20)
     names = {e["node"]["name"] for e in demo_pages["data"]["pages"]["edges"]}
+    assert templates["totalCount"] > 0
+    assert conversations > 0
     assert names == {p["name"] for p in info["pages"]}
     # It printed a ready bearer token for the demo user and the sandbox's Meta token.
     lines = stdout.splitlines()
