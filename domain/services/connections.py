@@ -31,6 +31,7 @@ from domain.models import (
     Page,
     WhatsAppAccount,
 )
+from domain.repositories.accounts import AccountRow
 from domain.tokens import seal, unseal
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault
@@ -291,9 +292,6 @@ async def upsert_whatsapp(
     account.status = ChannelStatus.ACTIVE.value
     account.deleted_at = None
     return account
-
-
-AccountRow = Page | InstagramAccount | WhatsAppAccount
 
 
 async def find_account(
