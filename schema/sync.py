@@ -45,6 +45,9 @@ class SyncRun(Node):
     updated: int
     unchanged: int
     graph_calls: int = strawberry.field(description="Graph API calls made.")
+    fields: list[str] | None = strawberry.field(
+        description="Selective sync: the fields it read and wrote (null: every field)."
+    )
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None = strawberry.field(description="Why it failed.")
@@ -67,6 +70,7 @@ class SyncRun(Node):
             updated=int(event.get("updated") or 0),
             unchanged=int(event.get("unchanged") or 0),
             graph_calls=int(event.get("graph_calls") or 0),
+            fields=event.get("fields"),
             started_at=_time(event.get("started_at")),
             finished_at=_time(event.get("finished_at")),
             error=event.get("error"),

@@ -1,11 +1,12 @@
-"""The scheduler: sends periodic jobs (daily token checks, the 30-minute cron sync, sweepers)
-as Dramatiq messages at their times. Run exactly one (`python server.py scheduler`); in the
-embedded default it runs inside the server. With Redis, a per-slot lock makes a second
-scheduler harmless: each slot is sent once."""
+"""The scheduler: sends periodic jobs (daily token checks, the per-Page sync schedules,
+sweepers) as Dramatiq messages at their times. Run exactly one (`python server.py
+scheduler`); in the embedded default it runs inside the server. With Redis, a per-slot
+lock makes a second scheduler harmless: each slot is sent once."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,12 @@ class PeriodicJob:
     every: timedelta | None = None  # fixed interval, aligned to the epoch
     daily_at: tuple[int, int] | None = None  # (hour, minute) UTC
     kwargs: tuple[tuple[str, Any], ...] = ()
+    # Send the window the message stands for: ``since`` (the slot last fired) and ``until``
+    # (this slot), ISO strings. A job that decides per row what is due (the per-Page sync
+    # schedules) then misses nothing when a tick comes late.
+    window: bool = False
+    # A recovery sweeper: its interval is the deployment's SWEEP_INTERVAL_SECONDS.
+    sweeper: bool = False
 
     def slot(self, now: datetime) -> datetime:
         """The start of the current slot: a job fires once per slot."""
@@ -73,15 +80,26 @@ class Scheduler:
         sent = []
         for job in self.jobs:
             slot = job.slot(now)
-            if slot <= self._last[job.name]:
+            previous = self._last[job.name]
+            if slot <= previous:
                 continue
             self._last[job.name] = slot
-            if self._claim is not None and not await self._claim(f"{job.name}:{slot.isoformat()}"):
-                continue
+            # Redis (the slot claim and the broker) down: this slot is skipped and the next
+            # one tries again; the scheduler itself keeps running.
             try:
-                self.queue.enqueue(job.actor_name, **dict(job.kwargs))
+                if self._claim is not None and not await self._claim(
+                    f"{job.name}:{slot.isoformat()}"
+                ):
+                    continue
+                kwargs = dict(job.kwargs)
+                if job.window:
+                    kwargs.update(since=previous.isoformat(), until=slot.isoformat())
+                self.queue.enqueue(job.actor_name, **kwargs)
                 sent.append(job.name)
-            except Exception as exc:  # broker down: next slot will try again
+            except Exception as exc:
+                if job.window:
+                    # The next send covers this window too, so no Page's due sync is lost.
+                    self._last[job.name] = previous
                 log.warning("scheduler_enqueue_failed", job=job.name, error=str(exc))
         return sent
 
@@ -90,6 +108,12 @@ class Scheduler:
         while True:
             await self.tick()
             await asyncio.sleep(self.tick_seconds)
+
+
+def with_sweep_interval(jobs: list[PeriodicJob], seconds: float) -> list[PeriodicJob]:
+    """The jobs with every sweeper sent each ``seconds`` (at least 1)."""
+    every = timedelta(seconds=max(1, int(seconds)))
+    return [dataclasses.replace(job, every=every) if job.sweeper else job for job in jobs]
 
 
 def redis_slot_claim(redis_url: str) -> SlotClaim:

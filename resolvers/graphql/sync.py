@@ -12,6 +12,7 @@ import uuid
 from domain.services.auto_connect import auto_connect
 from domain.services.permissions import Action
 from domain.services.sync import runs
+from domain.services.sync.fields import selection_for
 from domain.services.sync.requests import conversation_page
 from resolvers.graphql.access import require
 from resolvers.graphql.errors import errors_as_data
@@ -41,19 +42,28 @@ async def auto_connect_pages(info: GraphInfo) -> AutoConnectPagesSuccess:
 
 
 @errors_as_data
-async def sync_page(info: GraphInfo, page_id: str, scope: SyncScope) -> SyncStarted:
+async def sync_page(
+    info: GraphInfo, page_id: str, scope: SyncScope, fields: list[str] | None = None
+) -> SyncStarted:
     return await _start(
-        info, runs.SyncScope[scope.name], page_id=id_of(page_id, "Page", field="pageId")
+        info,
+        runs.SyncScope[scope.name],
+        fields,
+        page_id=id_of(page_id, "Page", field="pageId"),
     )
 
 
 @errors_as_data
 async def sync_conversation(
-    info: GraphInfo, conversation_id: str, scope: ConversationSyncScope
+    info: GraphInfo,
+    conversation_id: str,
+    scope: ConversationSyncScope,
+    fields: list[str] | None = None,
 ) -> SyncStarted:
     return await _start(
         info,
         runs.SyncScope[scope.name],
+        fields,
         conversation_id=id_of(conversation_id, "Conversation", field="conversationId"),
     )
 
@@ -61,10 +71,12 @@ async def sync_conversation(
 async def _start(
     info: GraphInfo,
     scope: runs.SyncScope,
+    fields: list[str] | None,
     *,
     page_id: uuid.UUID | None = None,
     conversation_id: uuid.UUID | None = None,
 ) -> SyncStarted:
+    selection = selection_for(scope, fields)  # a ValidationError naming `fields` when bad
     services = info.context.services
     organization_id = info.context.viewer.organization_id
     async with services.uow() as uow:
@@ -80,6 +92,7 @@ async def _start(
             conversation_id=conversation_id,
             gate=services.rate_gate,
             limits=services.sync_limits,
+            selection=selection,
         )
         await uow.commit()
         return SyncStarted(run=SyncRun.from_domain(run), created=created)

@@ -35,6 +35,7 @@ from domain.services.facebook_actions import (
 )
 from domain.services.permissions import Action
 from domain.services.sync.engine import KINDS
+from domain.services.sync.fields import SyncSelection, known_fields, selection_for, split_names
 from domain.services.sync.reports import (
     Listing,
     contacts_of_run,
@@ -128,6 +129,7 @@ def _accepted(run: SyncRun) -> JSONResponse:
             "status": run.status,
             "run_id": str(run.id),
             "page_id": str(run.page_id) if run.page_id else None,
+            "fields": run.selected_fields,
             "message": "The sync is still running; check GET "
             f"/api/facebook/pages/{run.page_id}/sync-status for its outcome",
         },
@@ -153,6 +155,7 @@ async def _finished_run(
         gate=services.rate_gate,
         limits=services.sync_limits,
         wait_seconds=services.sync_wait_seconds,
+        selection=await _selection(ctx, scope),
     )
     if not finished(run):
         raise _StillRunning(run)
@@ -160,6 +163,14 @@ async def _finished_run(
     if failure is not None:
         raise _RunFailed(run, failure)
     return run
+
+
+async def _selection(ctx: RestContext, scope: SyncScope) -> SyncSelection | None:
+    """Selective sync: ``fields`` in the JSON body (an array or a comma-separated string) or
+    in the query string (``?fields=a,b``); absent means every field."""
+    body = await ctx.json_body()
+    raw = body["fields"] if "fields" in body else ctx.request.query_params.get("fields")
+    return selection_for(scope, split_names(raw))
 
 
 def _counts(counts: Counts) -> Json:
@@ -306,6 +317,7 @@ async def full_sync(ctx: RestContext) -> Json:
             },
         },
         "graph_calls": run.graph_calls,
+        "fields": run.selected_fields,
     }
 
 
@@ -335,6 +347,7 @@ async def sync_status(ctx: RestContext) -> Json:
             "trigger": last.trigger,
             "status": last.status,
             "error": last.error,
+            "fields": last.selected_fields,
             "created": last.created_count,
             "updated": last.updated_count,
             "unchanged": last.unchanged_count,
@@ -497,16 +510,50 @@ def _endpoint(
     documented: Json,
     additive: Json | None = None,
     request: Json | None = None,
+    *,
+    errors: tuple[int, ...] = (),
+    runs: bool = False,
 ) -> Endpoint:
+    """``runs``: the endpoint waits for a sync run (a 202 when it outlasts the wait; the
+    run's failure answered like Meta's, and the spec's sync limits as 429) and takes the
+    selective-sync ``fields``."""
     return Endpoint(
         FACEBOOK_SYNC,
         method,
         path,
         translating_meta_errors(_answering_runs(handler), meta_failure),
         summary,
-        request_schema=request,
+        # Every endpoint waiting for a run takes the selective-sync ``fields``.
+        request_schema=_SELECTIVE_BODY if runs else request,
+        body_required=not runs,
+        description=_SELECTIVE_NOTE if runs else None,
+        query_params={"fields": _FIELDS_QUERY} if runs else {},
         response_schema=object_schema({"success": {"const": True}, **documented}, additive),
+        errors=(*errors, *_META_ERRORS) if runs else errors,
+        other_responses={202: _ACCEPTED} if runs else {},
     )
+
+
+_SELECTIVE_NOTE = (
+    "metasync extension — selective field sync: an optional `fields` (in the JSON body as an "
+    "array or a comma-separated string, or as `?fields=a,b`) limits what is read from "
+    "Facebook and written; unselected columns keep their values. Names: "
+    + ", ".join(known_fields())
+    + " (a part's own name selects all of it). A name the sync does not read, or an unknown "
+    "one, is a 400 naming `fields`."
+)
+_FIELDS_QUERY: Json = {"type": "string", "description": "comma-separated field names"}
+_SELECTIVE_BODY: Json = {
+    "type": "object",
+    "properties": {
+        "fields": {
+            "oneOf": [
+                {"type": "array", "items": {"type": "string", "enum": known_fields()}},
+                _FIELDS_QUERY,
+            ]
+        }
+    },
+}
 
 
 _INT = {"type": "integer"}
@@ -514,6 +561,13 @@ _NULLABLE_INT = {"type": ["integer", "null"]}
 _COUNTS = {"created_count": _INT, "updated_count": _INT, "unchanged_count": _INT}
 _EFFECT = {"applied_on_meta": BOOLEAN, "meta_note": NULLABLE_STRING}
 _RUN = {"run_id": STRING}
+_SELECTED = {"type": ["array", "null"], "items": STRING}  # the run's selection (null: all)
+# What meta_failure answers (a token Meta rejects is the 401 every endpoint documents).
+_META_ERRORS = (429, 502)
+_ACCEPTED = object_schema(
+    {"success": {"const": True}, "status": STRING, "run_id": STRING, "message": STRING},
+    {"page_id": NULLABLE_STRING},
+)
 
 ENDPOINTS: list[Endpoint] = [
     _endpoint(
@@ -534,6 +588,7 @@ ENDPOINTS: list[Endpoint] = [
             )
         },
         {"changed": BOOLEAN, **_RUN},
+        runs=True,
     ),
     _endpoint(
         "POST",
@@ -554,6 +609,7 @@ ENDPOINTS: list[Endpoint] = [
             ),
         },
         {**_COUNTS, **_RUN, "truncated": BOOLEAN},
+        runs=True,
     ),
     _endpoint(
         "POST",
@@ -574,6 +630,7 @@ ENDPOINTS: list[Endpoint] = [
             ),
         },
         {**_COUNTS, **_RUN, "truncated": BOOLEAN},
+        runs=True,
     ),
     _endpoint(
         "PUT",
@@ -585,7 +642,9 @@ ENDPOINTS: list[Endpoint] = [
         request={
             "type": "object",
             "properties": {"about": STRING, "phone": STRING, "website": STRING},
+            "example": {"about": "Plants and pots, delivered", "website": "https://shop.example"},
         },
+        errors=(403, *_META_ERRORS),
     ),
     _endpoint(
         "POST",
@@ -594,6 +653,7 @@ ENDPOINTS: list[Endpoint] = [
         "Pull a conversation's unread count from Facebook",
         {"unread_count": _INT, "synced_at": DATE_TIME},
         {"conversation_id": STRING, "folder": NULLABLE_STRING, **_RUN},
+        runs=True,
     ),
     _endpoint(
         "POST",
@@ -611,7 +671,10 @@ ENDPOINTS: list[Endpoint] = [
         "Mute a conversation (in metasync: Meta has no mute API)",
         {"message": STRING},
         {"muted_until": NULLABLE_DATE_TIME, **_EFFECT},
-        request=object_schema({"mute_until": {"type": ["string", "integer", "null"]}}),
+        request={
+            **object_schema({"mute_until": {"type": ["string", "integer", "null"]}}),
+            "example": {"mute_until": "PERMANENTLY"},
+        },
     ),
     _endpoint(
         "POST",
@@ -620,6 +683,7 @@ ENDPOINTS: list[Endpoint] = [
         "Mark a conversation read (in metasync, and mark_seen sent to the person)",
         {"message": STRING},
         {"unread_count": _INT, **_EFFECT},
+        errors=_META_ERRORS,
     ),
     _endpoint(
         "PUT",
@@ -699,6 +763,7 @@ ENDPOINTS: list[Endpoint] = [
             ),
             "synced_at": DATE_TIME,
         },
-        {**_RUN, "counts": {"type": "object"}, "graph_calls": _INT},
+        {**_RUN, "counts": {"type": "object"}, "graph_calls": _INT, "fields": _SELECTED},
+        runs=True,
     ),
 ]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from domain.errors import InvalidInputError, NotFoundError
 from domain.models import Conversation, SyncRun
 from domain.ports import EventBus, RateGate
+from domain.services.sync.fields import SyncSelection
 from domain.services.sync.runs import CONVERSATION_SCOPES, SyncLimits, SyncScope, start_sync
 from domain.services.sync.waiting import wait_for_run
 from domain.uow import UnitOfWork
@@ -37,6 +38,7 @@ async def request_sync(
     gate: RateGate | None,
     limits: SyncLimits,
     wait_seconds: float,
+    selection: SyncSelection | None = None,
 ) -> SyncRun:
     """Start ``scope`` for a page (or one conversation) within the spec's limits, and wait up
     to ``wait_seconds`` for it. The run comes back finished or as it stands."""
@@ -56,6 +58,7 @@ async def request_sync(
             conversation_id=conversation_id,
             gate=gate,
             limits=limits,
+            selection=selection,
         )
         await uow.commit()
         run_id = run.id

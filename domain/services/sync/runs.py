@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,32 +11,29 @@ from sqlalchemy import select
 from domain.errors import InvalidInputError, NotFoundError, RateLimitedError
 from domain.models import Conversation, Page, SyncRun, SyncStatus
 from domain.ports import RateGate
+from domain.services.sync.fields import SyncSelection
+
+# Re-exported: callers import the scopes from here, beside start_sync.
+from domain.services.sync.scopes import CONVERSATION_SCOPES as CONVERSATION_SCOPES
+from domain.services.sync.scopes import PAGE_SCOPES as PAGE_SCOPES
+from domain.services.sync.scopes import SyncScope as SyncScope
 from domain.uow import UnitOfWork
 
 RUN_ACTOR = "run_sync"
-USER_TRIGGERS = {"manual", "api"}
+# Requests by people, and schedules, are held to the spec's limits (a gate is passed).
+GATED_TRIGGERS = {"manual", "api", "schedule"}
 
 
 @dataclass(frozen=True)
 class SyncLimits:
     """spec/facebook-sync-api.md: a full sync at most once per 5 minutes per Page, other
-    syncs at most 10 per minute per Page; reads are unlimited. Schedules are not limited."""
+    syncs at most 10 per minute per Page; reads are unlimited. People's requests and the
+    schedules count; the cron endpoint, auto-connect and webhooks do not."""
 
     full_interval_seconds: float = 300
     individual_per_minute: int = 10
 
 
-class SyncScope(enum.StrEnum):
-    FULL = "full"
-    INCREMENTAL = "incremental"
-    DETAILS = "details"
-    CONTACTS = "contacts"
-    MESSAGES = "messages"  # one conversation
-    STATUS = "status"  # one conversation
-
-
-PAGE_SCOPES = {SyncScope.FULL, SyncScope.INCREMENTAL, SyncScope.DETAILS, SyncScope.CONTACTS}
-CONVERSATION_SCOPES = {SyncScope.MESSAGES, SyncScope.STATUS}
 ACTIVE = (SyncStatus.QUEUED.value, SyncStatus.RUNNING.value)
 
 
@@ -66,6 +62,7 @@ def snapshot(run: SyncRun) -> dict[str, Any]:
         "updated": run.updated_count,
         "unchanged": run.unchanged_count,
         "graph_calls": run.graph_calls,
+        "fields": run.selected_fields,
         "error": run.error,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
@@ -90,12 +87,17 @@ async def start_sync(
     limit: int | None = None,
     gate: RateGate | None = None,
     limits: SyncLimits = SyncLimits(),
+    selection: SyncSelection | None = None,
 ) -> tuple[SyncRun, bool]:
     """Queue a sync (the job is sent after the caller commits). An identical run already
-    queued or running is returned instead of a second one. Returns (run, created).
+    queued or running (or one of the same scope syncing every field, which covers any
+    selection) is returned instead of a second one. Returns (run, created).
 
-    Requests by people (``manual``/``api`` triggers) pass ``gate``: beyond the spec's limits
-    they get RateLimitedError with the seconds to wait."""
+    ``selection`` (domain.services.sync.fields) limits what the run reads and writes; None
+    or a selection of everything the scope reads is stored as None: a plain sync.
+
+    Requests by people (``manual``/``api`` triggers) and schedules pass ``gate``: beyond the
+    spec's limits they get RateLimitedError with the seconds to wait."""
     page = await uow.session.get(Page, page_id)
     if page is None or page.organization_id != organization_id or page.deleted_at:
         raise NotFoundError("Page")
@@ -105,7 +107,8 @@ async def start_sync(
         conversation = await uow.session.get(Conversation, conversation_id)
         if conversation is None or conversation.organization_id != organization_id:
             raise NotFoundError("Conversation")
-    active = (
+    fields = _stored_fields(scope, selection)
+    candidates = (
         await uow.session.execute(
             select(SyncRun).where(
                 SyncRun.page_id == page_id,
@@ -116,10 +119,13 @@ async def start_sync(
                 SyncRun.status.in_(ACTIVE),
             )
         )
-    ).scalar_one_or_none()
+    ).scalars()
+    active = next(
+        (r for r in candidates if r.selected_fields is None or r.selected_fields == fields), None
+    )
     if active is not None:
         return active, False
-    if gate is not None and trigger in USER_TRIGGERS:
+    if gate is not None and trigger in GATED_TRIGGERS:
         await _check_limits(gate, limits, page_id, scope)
     run = SyncRun(
         id=uuid.uuid4(),
@@ -130,12 +136,22 @@ async def start_sync(
         trigger=trigger,
         status=SyncStatus.QUEUED.value,
         details={"done": 0, "total": None, **({"limit": limit} if limit else {})},
+        selected_fields=fields,
     )
     uow.session.add(run)
     await uow.session.flush()
     uow.enqueue(RUN_ACTOR, run_id=str(run.id))
     publish(uow, run)
     return run, True
+
+
+def _stored_fields(scope: SyncScope, selection: SyncSelection | None) -> list[str] | None:
+    if selection is None:
+        return None
+    mine = selection.for_scope(scope)
+    if not mine.parts():
+        raise InvalidInputError("fields", f"selects nothing a {scope.value} sync reads")
+    return None if mine == SyncSelection.everything().for_scope(scope) else mine.names()
 
 
 async def _check_limits(
@@ -154,8 +170,9 @@ async def _check_limits(
 async def start_for_every_page(
     uow: UnitOfWork, scope: SyncScope, trigger: str, *, limit: int | None = None
 ) -> list[SyncRun]:
-    """Queue ``scope`` for every active page of every organization (the schedules and the
-    cron endpoint); pages already syncing that scope keep their run. Does not commit."""
+    """Queue ``scope`` for every active page of every organization (the cron endpoint, which
+    syncs every Page whatever its schedule says); pages already syncing that scope keep
+    their run. Does not commit."""
     pages = (
         await uow.session.execute(
             select(Page.id, Page.organization_id).where(

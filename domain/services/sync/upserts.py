@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 
 from domain.meta import MetaConversation, MetaMessage, MetaParticipant
 from domain.models import (
@@ -23,7 +23,14 @@ from domain.models import (
     MessageDirection,
     MessageStatus,
 )
+from domain.services.sync.fields import SyncSelection
 from domain.uow import UnitOfWork
+
+# Natural keys per lookup statement: few round trips, far below both backends' limit on
+# bound parameters (32,766 on SQLite 3.32+, 32,767 on PostgreSQL).
+LOOKUP_BATCH = 2000
+# The table itself, not the ORM entity: a Core executemany skips the ORM's bulk machinery.
+MESSAGES_TABLE = cast(Table, Message.__table__)
 
 
 @dataclass
@@ -76,9 +83,13 @@ async def upsert_contacts(
     platform: str,
     people: Sequence[MetaParticipant],
     counts: Counts,
+    *,
+    names: bool = True,
 ) -> tuple[dict[str, Contact], list[Contact]]:
     """Contacts by platform user id; Meta owns name and picture unless edited locally
-    (then Meta's value is kept beside the local one). Returns all and the new ones."""
+    (then Meta's value is kept beside the local one). Returns all and the new ones.
+    Without ``names`` (a selective sync that leaves contact names out) only the people
+    themselves are stored: no name is written, new or old."""
     unique = {p.user_id: p for p in people}
     if not unique:
         return {}, []
@@ -96,7 +107,7 @@ async def upsert_contacts(
     }
     created: list[Contact] = []
     for user_id, person in unique.items():
-        meta_name = person.name or person.username
+        meta_name = (person.name or person.username) if names else None
         contact = existing.get(user_id)
         if contact is None:
             contact = Contact(
@@ -134,7 +145,11 @@ async def upsert_conversations(
     items: Sequence[MetaConversation],
     contacts: dict[str, Contact],
     counts: Counts,
+    *,
+    columns: set[str] | None = None,
 ) -> dict[str, Conversation]:
+    """Conversations by Meta's id. ``columns`` (selective sync): the status columns to write;
+    the others of an existing row are left as they are (None: all)."""
     keys = [c.meta_conversation_id for c in items]
     existing = {
         c.meta_conversation_id: c
@@ -150,22 +165,26 @@ async def upsert_conversations(
     await _adopt_provisional(uow, page_id, items, contacts, existing)
     for item in items:
         person = contacts.get(item.participants[0].user_id) if item.participants else None
-        values: dict[str, Any] = {
-            "page_id": page_id,
-            "platform": item.platform,
+        status: dict[str, Any] = {
             "unread_count": item.unread_count,
             "message_count": item.message_count,
             "snippet": item.snippet,
             "folder": item.folder,
-            "contact_id": person.id if person else None,
         }
+        values: dict[str, Any] = {
+            "page_id": page_id,
+            "platform": item.platform,
+            "contact_id": person.id if person else None,
+            **{k: v for k, v in status.items() if columns is None or k in columns},
+        }
+        write_time = columns is None or "updated_time" in columns
         row = existing.get(item.meta_conversation_id)
         if row is None:
             row = Conversation(
                 id=uuid.uuid4(),
                 organization_id=organization_id,
                 meta_conversation_id=item.meta_conversation_id,
-                updated_time=item.updated_time,
+                **({"updated_time": item.updated_time} if write_time else {}),
                 **values,
             )
             uow.session.add(row)
@@ -173,7 +192,7 @@ async def upsert_conversations(
             counts.created += 1
             continue
         changed = _apply(row, values)
-        if not _same_instant(row.updated_time, item.updated_time):
+        if write_time and not _same_instant(row.updated_time, item.updated_time):
             row.updated_time = item.updated_time
             changed = True
         counts.updated += changed
@@ -223,6 +242,9 @@ async def upsert_messages(
     items: Sequence[MetaConversation],
     counts: Counts,
 ) -> None:
+    """New messages go in as one bulk INSERT of plain rows (building an ORM object per
+    message cost more than the insert itself); existing ones are compared and updated
+    only when Meta's values differ."""
     wanted: list[tuple[Conversation, MetaMessage]] = [
         (conversations[c.meta_conversation_id], m) for c in items for m in c.messages
     ]
@@ -230,43 +252,57 @@ async def upsert_messages(
         return
     ids = [m.meta_message_id for _, m in wanted]
     existing: dict[str, Message] = {}
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        batch = ids[start : start + LOOKUP_BATCH]
         rows = await uow.session.execute(
             select(Message).where(
                 Message.organization_id == organization_id, Message.meta_message_id.in_(batch)
             )
         )
         existing.update({m.meta_message_id: m for m in rows.scalars()})
+    new: dict[str, dict[str, Any]] = {}
     for conversation, item in wanted:
-        outbound = item.sender_id == meta_page_id
-        direction = MessageDirection.OUTBOUND if outbound else MessageDirection.INBOUND
-        row = existing.get(item.meta_message_id)
-        if row is None:
-            row = Message(
-                id=uuid.uuid4(),
-                organization_id=organization_id,
-                conversation_id=conversation.id,
-                meta_message_id=item.meta_message_id,
-                direction=direction.value,
-                status=(MessageStatus.SENT if outbound else MessageStatus.RECEIVED).value,
-                created_time=item.created_time,
-                detail_available=item.detailed,
-                **_details(item),
-            )
-            uow.session.add(row)
-            existing[item.meta_message_id] = row
-            counts.created += 1
-            continue
         # Details Meta no longer shows (the message aged past the 20 most recent) are kept,
         # not erased; the delivery status belongs to webhooks and is never set back here.
         values = _details(item) if item.detailed else {}
         if item.detailed:
             values["detail_available"] = True
-        if _apply(row, values):
-            counts.updated += 1
+        row = existing.get(item.meta_message_id)
+        if row is not None:
+            changed = _apply(row, values)
+        elif item.meta_message_id in new:  # listed twice in one chunk: the first one wins
+            pending = new[item.meta_message_id]
+            changed = any(pending[k] != v for k, v in values.items())
+            pending.update(values)
         else:
-            counts.unchanged += 1
+            new[item.meta_message_id] = _new_message(
+                organization_id, meta_page_id, conversation.id, item
+            )
+            counts.created += 1
+            continue
+        counts.updated += changed
+        counts.unchanged += not changed
+    if new:
+        await uow.session.execute(insert(MESSAGES_TABLE), list(new.values()))
+
+
+def _new_message(
+    organization_id: uuid.UUID, meta_page_id: str, conversation_id: uuid.UUID, item: MetaMessage
+) -> dict[str, Any]:
+    outbound = item.sender_id == meta_page_id
+    direction = MessageDirection.OUTBOUND if outbound else MessageDirection.INBOUND
+    status = MessageStatus.SENT if outbound else MessageStatus.RECEIVED
+    return {
+        "id": uuid.uuid4(),
+        "organization_id": organization_id,
+        "conversation_id": conversation_id,
+        "meta_message_id": item.meta_message_id,
+        "direction": direction.value,
+        "status": status.value,
+        "created_time": item.created_time,
+        "detail_available": item.detailed,
+        **_details(item),
+    }
 
 
 def _details(item: MetaMessage) -> dict[str, Any]:
@@ -286,24 +322,30 @@ async def apply_chunk(
     meta_page_id: str,
     items: Sequence[MetaConversation],
     *,
-    with_messages: bool,
+    selection: SyncSelection,
 ) -> ChunkResult:
-    """One transaction's worth of conversations (contacts, conversations, messages)."""
+    """One transaction's worth of conversations (contacts, conversations, messages), writing
+    only what ``selection`` chose. People are always stored (conversations link to them);
+    conversations only when a conversation field or the messages are selected."""
     result = ChunkResult()
     contacts: dict[str, Contact] = {}
     for platform in {c.platform for c in items}:
         people = [p for c in items if c.platform == platform for p in c.participants]
         found, new = await upsert_contacts(
-            uow, organization_id, page_id, platform, people, result.contacts
-        )
+            uow, organization_id, page_id, platform, people, result.contacts,
+            names="name" in selection.contacts,
+        )  # fmt: skip
         contacts.update(found)
         result.new_contacts.extend(new)
     await uow.session.flush()
+    if not selection.conversations and not selection.messages:
+        return result
     conversations = await upsert_conversations(
-        uow, organization_id, page_id, items, contacts, result.conversations
-    )
+        uow, organization_id, page_id, items, contacts, result.conversations,
+        columns=selection.columns("conversations"),
+    )  # fmt: skip
     await uow.session.flush()
-    if with_messages:
+    if selection.messages:
         await upsert_messages(
             uow, organization_id, meta_page_id, conversations, items, result.messages
         )
