@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.meta import (
     ContainerState,
+    InsightsOf,
     MetaPost,
     MetaPostWindow,
     PublishingQuota,
@@ -29,6 +30,9 @@ FB_POST_FIELDS = (
     "comments.summary(true).limit(0)",
     "shares",
 )
+FB_VIDEO_FIELDS = ("id", "description", "created_time", "permalink_url")
+# Meta answers a video's permalink_url as a path on facebook.com ("/{page}/videos/{id}/").
+FACEBOOK_WEB = "https://www.facebook.com"
 IG_MEDIA_FIELDS = (
     "id",
     "caption",
@@ -41,6 +45,8 @@ IG_MEDIA_FIELDS = (
     "like_count",
     "comments_count",
 )
+# One item is also asked for its owner, so a caller can check whose media an id names.
+IG_MEDIA_ITEM_FIELDS = (*IG_MEDIA_FIELDS, "owner")
 
 
 def _when(value: Any) -> datetime | None:
@@ -81,7 +87,15 @@ def ig_media(raw: dict[str, Any]) -> MetaPost:
         thumbnail_url=raw.get("thumbnail_url"),
         likes=raw.get("like_count"),
         comments=raw.get("comments_count"),
+        owner_id=_owner_id(raw.get("owner")),
     )
+
+
+def _owner_id(owner: Any) -> str | None:
+    """Meta answers ``owner`` as ``{"id": "1784..."}``."""
+    if isinstance(owner, dict) and owner.get("id"):
+        return str(owner["id"])
+    return None
 
 
 def _cursor(before: str | None, after: str | None) -> dict[str, str]:
@@ -165,6 +179,20 @@ class PublishingGateway:
         async with translated():
             return fb_post(await self.graph.get_post(post_id, page_token, FB_POST_FIELDS))
 
+    async def page_video(self, video_id: str, page_token: str) -> MetaPost:
+        async with translated():
+            raw = await self.graph.get_post(video_id, page_token, FB_VIDEO_FIELDS)
+        permalink = raw.get("permalink_url")
+        if permalink and str(permalink).startswith("/"):
+            permalink = FACEBOOK_WEB + str(permalink)
+        return MetaPost(
+            meta_id=str(raw["id"]),
+            message=raw.get("description"),
+            created_time=_when(raw.get("created_time")),
+            type="added_video",
+            permalink=permalink,
+        )
+
     async def delete_object(self, object_id: str, page_token: str) -> None:
         async with translated():
             await self.graph.delete_post(object_id, page_token)
@@ -207,5 +235,35 @@ class PublishingGateway:
 
     async def ig_media_item(self, media_id: str, page_token: str) -> MetaPost:
         async with translated():
-            body = await self.graph.get_post(media_id, page_token, IG_MEDIA_FIELDS)
+            body = await self.graph.get_post(media_id, page_token, IG_MEDIA_ITEM_FIELDS)
         return ig_media(body)
+
+    async def insights(
+        self,
+        kind: InsightsOf,
+        object_id: str,
+        page_token: str,
+        metrics: Sequence[str],
+        *,
+        period: str | None = None,
+    ) -> dict[str, Any]:
+        async with translated():
+            if kind == "page":
+                entries = await self.graph.page_insights(
+                    object_id, page_token, metrics, period=period or "day"
+                )
+            elif kind == "post":
+                entries = await self.graph.post_insights(object_id, page_token, metrics, period)
+            else:
+                entries = await self.graph.ig_media_insights(object_id, page_token, metrics)
+        return latest_values(entries)
+
+
+def latest_values(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """metric name -> its newest value (Meta lists a daily metric's days oldest first)."""
+    found: dict[str, Any] = {}
+    for entry in entries:
+        values = entry.get("values") or []
+        if entry.get("name") and values:
+            found[str(entry["name"])] = values[-1].get("value")
+    return found

@@ -69,6 +69,24 @@ class PostSnapshot(IdMixin, Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class AccountSnapshot(IdMixin, Base):
+    """A Page's or an Instagram account's metrics at one moment (followers, engagement)."""
+
+    __tablename__ = "account_snapshots"
+    __table_args__ = (
+        Index("ix_account_snapshots_page_captured", "page_id", "captured_at"),
+        Index("ix_account_snapshots_ig_captured", "instagram_account_id", "captured_at"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = org_fk()
+    page_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    instagram_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("instagram_accounts.id", ondelete="CASCADE")
+    )
+    captured_at: Mapped[datetime]
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class TemplateStatus(enum.StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"

@@ -8,6 +8,7 @@ backoff up to 3 attempts. A creating call whose outcome Meta never confirmed lea
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 
 from domain.errors import InvalidInputError, NotFoundError
-from domain.meta import MetaError, MetaGateway, MetaOutcomeUnknown, MetaPost
+from domain.meta import MetaError, MetaGateway, MetaOutcomeUnknown, MetaPost, MetaUnavailable
 from domain.models import InstagramAccount, Page, Post, PostStatus
 from domain.ports import Clock, RateGate
 from domain.repositories.channels import InstagramAccountRepository, PageRepository
@@ -38,10 +39,12 @@ SCHEDULE_MAX = timedelta(days=30)
 # Containers are polled with growing waits for at most 5 minutes (facts §8).
 POLL_LIMIT_SECONDS = 300.0
 NOT_READY = (9007, 2207027)
+_SUBCODE_IN_STATUS = re.compile(r"\b2207\d{3}\b")
 IMAGE_EXTENSIONS = {"jpg", "jpeg"}
 VIDEO_EXTENSIONS = {"mp4", "mov"}
 # A post still ``processing`` this long after its last change lost its worker mid-publish.
 STALE_PROCESSING = timedelta(minutes=10)
+UNAVAILABLE = "Meta is unavailable right now; the post was not published. Trying again."
 
 
 def status_channel(post_id: uuid.UUID) -> str:
@@ -53,6 +56,8 @@ class MediaItem:
     url: str
     kind: str  # image | video
     thumbnail_url: str | None = None
+    # The request field the URL came from, so a refusal names it (contentUrl, mediaUrls[1]).
+    field: str = "contentUrl"
 
 
 @dataclass(frozen=True)
@@ -97,18 +102,26 @@ def _post_type(req: PostRequest) -> str:
     return "carousel" if len(images) > 1 else "image"
 
 
+def _public_url(url: str, field: str) -> str:
+    """The URL's path, once it is one Meta can fetch (Meta downloads media over http(s))."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInputError(field, "must be a public http(s) URL")
+    return parsed.path
+
+
 def _check_media(req: PostRequest) -> None:
     for item in req.media:
-        parsed = urlparse(item.url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise InvalidInputError("contentUrl", "must be a public http(s) URL")
-        ext = parsed.path.rsplit(".", 1)[-1].lower() if "." in parsed.path else ""
+        path = _public_url(item.url, item.field)
+        if item.thumbnail_url:
+            _public_url(item.thumbnail_url, "thumbnailUrl")
+        ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
         allowed = IMAGE_EXTENSIONS if item.kind == "image" else VIDEO_EXTENSIONS
         # Instagram takes JPEG images only (facts §8); an URL without extension is left to
         # Meta, whose refusal comes back through the error catalogue.
         if req.platform == "instagram" and ext and ext not in allowed:
             names = " or ".join(sorted(allowed))
-            raise InvalidInputError("contentUrl", f"Instagram {item.kind}s must be {names}")
+            raise InvalidInputError(item.field, f"Instagram {item.kind}s must be {names}")
 
 
 def check_schedule(scheduled_at: datetime | None, now: datetime, field: str) -> None:
@@ -180,12 +193,20 @@ async def get_post(uow: UnitOfWork, organization_id: uuid.UUID, post_id: uuid.UU
     return post
 
 
+# Meta's Instagram API has no way to delete published media (facts §8 lists none).
+INSTAGRAM_KEEPS_MEDIA = (
+    "Instagram does not let apps delete published posts; delete it in the Instagram app."
+)
+
+
 async def delete_post(
     uow: UnitOfWork, meta: MetaGateway, vault: TokenVault, post: Post, now: datetime
 ) -> bool:
-    """Soft-delete the post; a published one is deleted on Meta first (True when it was)."""
+    """Soft-delete the post; a published Facebook one is deleted on Meta first (True when it
+    was). A published Instagram post stays on Instagram (see INSTAGRAM_KEEPS_MEDIA)."""
     deleted_on_meta = False
-    if post.status == PostStatus.PUBLISHED.value and post.meta_post_id:
+    published = post.status == PostStatus.PUBLISHED.value
+    if published and post.meta_post_id and post.platform == "facebook":
         page = await uow.session.get(Page, post.page_id)
         token = unseal(vault, page) if page else None
         if token is None:
@@ -234,7 +255,6 @@ class Publisher:
                 return await self._finish(post_id, published=found)
             if snapshot.attempts >= MAX_ATTEMPTS:
                 return await self._finish(post_id, failure=_GAVE_UP)
-        await self._wait_turn(target.account_key)
         async with self.uow() as uow:
             post = await uow.session.get(Post, post_id)
             assert post is not None
@@ -251,9 +271,23 @@ class Publisher:
                 post.last_error = "Meta did not confirm the post; checking Meta before retrying."
                 await self._save(uow, post)
             return True
+        except MetaUnavailable:
+            return await self._not_sent(post_id)
         except MetaError as exc:
             return await self._failed(post_id, exc)
         return await self._finish(post_id, published=published)
+
+    async def _not_sent(self, post_id: uuid.UUID) -> bool:
+        """The client held the call back (Meta has been failing, its breaker is open), so
+        nothing was published: the attempt does not count, and the job runs again later."""
+        async with self.uow() as uow:
+            post = await uow.session.get(Post, post_id)
+            assert post is not None
+            post.attempts = max(0, post.attempts - 1)
+            post.status = PostStatus.QUEUED.value
+            post.last_error = UNAVAILABLE
+            await self._save(uow, post)
+        return True
 
     async def _failed(self, post_id: uuid.UUID, exc: MetaError) -> bool:
         return await self._finish(post_id, failure=explain(exc))
@@ -278,7 +312,14 @@ class Publisher:
             elif failure is not None:
                 post.last_error, post.last_error_code = failure.message, failure.code
                 again = failure.retryable and post.attempts < MAX_ATTEMPTS
-                post.status = (PostStatus.QUEUED if again else PostStatus.FAILED).value
+                # An unconfirmed post whose check of Meta failed is checked again, never
+                # queued for a blind publish.
+                waiting = (
+                    PostStatus.UNCONFIRMED
+                    if post.status == PostStatus.UNCONFIRMED.value
+                    else PostStatus.QUEUED
+                )
+                post.status = (waiting if again else PostStatus.FAILED).value
             await self._save(uow, post)
         return again
 
@@ -286,8 +327,12 @@ class Publisher:
         uow.publish(status_channel(post.id), post_event(post))
         await uow.commit()
 
-    async def _wait_turn(self, key: str) -> None:
-        while (wait := await self.gate.hit(f"publish:{key}", 1, SPACING_SECONDS)) is not None:
+    async def _wait_turn(self, target: _Target) -> None:
+        """Held until this account's last post is 2 s old. Taken right before the call that
+        makes the post public (not at the job's start), so what the account's audience sees
+        is paced even when Instagram spends minutes preparing a container."""
+        key = f"publish:{target.account_key}"
+        while (wait := await self.gate.hit(key, 1, SPACING_SECONDS)) is not None:
             await self.sleep(wait)
 
     async def _target(self, uow: UnitOfWork, post: Post) -> _Target | None:
@@ -313,22 +358,28 @@ class Publisher:
         meta, page_id, token = self.meta, target.page_id, target.token
         urls = [m["url"] for m in post.media]
         if post.type == "photo":
+            await self._wait_turn(target)
             photo_id, post_id = await meta.create_photo(
                 page_id, token, url=urls[0], caption=post.message, published=True
             )
             meta_id = post_id or photo_id
         elif post.type == "video":
-            meta_id = await meta.create_video(page_id, token, url=urls[0], description=post.message)
+            await self._wait_turn(target)
+            video_id = await meta.create_video(
+                page_id, token, url=urls[0], description=post.message
+            )
+            return await self._read_back(video_id, token, kind="video")
         else:
             # Several photos: each uploaded unpublished, then one post attaching them all.
             photo_ids = [
                 (await meta.create_photo(page_id, token, url=u, caption=None, published=False))[0]
                 for u in urls
             ]
+            await self._wait_turn(target)
             meta_id = await meta.create_feed_post(
                 page_id, token, message=post.message, link=post.link, attached_photo_ids=photo_ids
             )
-        return await self._read_back(meta_id, token, is_ig=False)
+        return await self._read_back(meta_id, token, kind="post")
 
     async def _publish_instagram(self, post: _Snapshot, target: _Target, ig_id: str) -> MetaPost:
         meta, token = self.meta, target.token
@@ -337,6 +388,7 @@ class Publisher:
             raise MetaError("publishing limit reached", meta_code=9, meta_subcode=2207042)
         container = await self._container(post, ig_id, token)
         await self._until_finished(container, token)
+        await self._wait_turn(target)
         for attempt in range(4):
             try:
                 media_id = await meta.ig_publish(ig_id, token, container)
@@ -346,7 +398,7 @@ class Publisher:
                 if (exc.meta_code, exc.meta_subcode) != NOT_READY or attempt == 3:
                     raise
                 await self.sleep(2.0 * (attempt + 1))
-        return await self._read_back(media_id, token, is_ig=True)
+        return await self._read_back(media_id, token, kind="ig")
 
     async def _container(self, post: _Snapshot, ig_id: str, token: str) -> str:
         meta = self.meta
@@ -388,7 +440,11 @@ class Publisher:
             if state.status_code == "FINISHED":
                 return
             if state.status_code == "ERROR":
-                raise MetaError(state.status or "Instagram could not process the media.")
+                # Meta puts the error's subcode in the status text ("... error code 2207026"),
+                # which the catalogue turns into a reason (format, download timeout...).
+                text = state.status or "Instagram could not process the media."
+                found = _SUBCODE_IN_STATUS.search(text)
+                raise MetaError(text, meta_subcode=int(found.group()) if found else None)
             if state.status_code == "EXPIRED":
                 raise MetaError("container expired", meta_code=24, meta_subcode=2207008)
             if waited >= POLL_LIMIT_SECONDS:
@@ -397,10 +453,12 @@ class Publisher:
             waited += delay
             delay = min(delay * 2, 30.0)
 
-    async def _read_back(self, meta_id: str, token: str, *, is_ig: bool) -> MetaPost:
+    async def _read_back(self, meta_id: str, token: str, *, kind: str) -> MetaPost:
         try:
-            if is_ig:
+            if kind == "ig":
                 return await self.meta.ig_media_item(meta_id, token)
+            if kind == "video":
+                return await self.meta.page_video(meta_id, token)
             return await self.meta.page_post(meta_id, token)
         except MetaError:
             # Published either way: the permalink is a nicety, not worth a failed post.
@@ -499,3 +557,20 @@ async def due_posts(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:
             post.status = PostStatus.QUEUED.value
         uow.enqueue(PUBLISH_ACTOR, post_id=str(post.id))
     return [p.id for p in posts]
+
+
+async def retry_post(uow: UnitOfWork, organization_id: uuid.UUID, post_id: uuid.UUID) -> Post:
+    """A failed post queued again with fresh attempts. One that ever reached Meta's publish
+    call is queued ``unconfirmed``, so Meta is read before anything is sent again."""
+    post = await get_post(uow, organization_id, post_id)
+    if post.status != PostStatus.FAILED.value:
+        raise InvalidInputError(
+            "id", f"only a failed post can be retried (this one is {post.status})"
+        )
+    reached_meta = post.attempts > 0 or bool(post.meta_container_ids)
+    post.status = (PostStatus.UNCONFIRMED if reached_meta else PostStatus.QUEUED).value
+    post.attempts = 0
+    post.last_error = post.last_error_code = None
+    uow.publish(status_channel(post.id), post_event(post))
+    uow.enqueue(PUBLISH_ACTOR, post_id=str(post.id))
+    return post

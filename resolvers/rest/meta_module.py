@@ -1,5 +1,6 @@
 """spec/meta-module-api.md family: verify a user token, the Pages every stored login reaches,
-and mapping a client of the business's own system to a Page. Errors: ``{"detail": "..."}``.
+mapping a client of the business's own system to a Page, that client's Instagram grid, and an
+Instagram post of a mapped account. Errors: ``{"detail": "..."}``.
 
 A "token" of that document is a stored Meta login (a MetaConnection): ``token_id`` is its id.
 Tokens themselves are never answered (``page_access_token`` is always null).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.errors import NotFoundError
 from domain.meta import MetaError, MetaRateLimited, MetaTokenInvalid
 from domain.services.module_api import (
     LoginUnavailable,
@@ -16,9 +18,16 @@ from domain.services.module_api import (
     reachable_pages,
     verify_user_token,
 )
+from domain.services.module_instagram import (
+    PageTokenUnavailable,
+    client_instagram_grid,
+    mapped_instagram_post,
+    post_fields,
+)
 from resolvers.rest.common import (
     BOOLEAN,
     NULLABLE_DATE_TIME,
+    NULLABLE_INTEGER,
     NULLABLE_STRING,
     STRING,
     STRINGS,
@@ -38,6 +47,8 @@ from resolvers.rest.routing import Endpoint, Handler, RestContext
 Json = dict[str, Any]
 
 TOKEN_INVALID = "Token expired or invalid"  # noqa: S105 - a message, not a secret
+NO_INSTAGRAM = "No Instagram account linked"
+POST_NOT_FOUND = "Post not found or not mapped"
 
 
 def meta_failure(exc: MetaError) -> RestError:
@@ -136,6 +147,43 @@ async def sync(ctx: RestContext) -> Json:
     }
 
 
+async def instagram(ctx: RestContext) -> Json:
+    """The mapped client's Instagram profile and newest media (cached 300 s per account)."""
+    services = ctx.services
+    try:
+        grid = await client_instagram_grid(
+            services.uow(),
+            services.meta,
+            services.vault,
+            services.cache,
+            organization_id=ctx.viewer.organization_id,
+            client_id=ctx.request.path_params["client_id"],
+        )
+    except PageTokenUnavailable as exc:
+        raise RestError(400, TOKEN_INVALID) from exc
+    # The document answers 200 with only a detail here: a soft failure, the Page still works.
+    return {"detail": NO_INSTAGRAM} if grid is None else grid
+
+
+async def post(ctx: RestContext) -> Json:
+    post_id = meta_id_value(ctx.request.path_params["post_id"], "post_id")
+    services = ctx.services
+    try:
+        found = await mapped_instagram_post(
+            services.uow(),
+            services.meta,
+            services.vault,
+            services.cache,
+            organization_id=ctx.viewer.organization_id,
+            post_id=post_id,
+        )
+    except NotFoundError as exc:
+        raise RestError(404, POST_NOT_FOUND) from exc
+    except PageTokenUnavailable as exc:
+        raise RestError(400, TOKEN_INVALID) from exc
+    return post_fields(found)
+
+
 # --- declarations --------------------------------------------------------------------------------
 
 
@@ -150,8 +198,45 @@ def _endpoint(
         summary,
         request_schema=request,
         response_schema=response,
+        # meta_failure's: a token Meta rejects is the document's 400; Meta's limit, failure.
+        errors=(400, 429, 502),
     )
 
+
+MEDIA_FIELDS: Json = {
+    "id": STRING,
+    "caption": NULLABLE_STRING,
+    "media_url": NULLABLE_STRING,
+    "media_type": NULLABLE_STRING,
+    "thumbnail_url": NULLABLE_STRING,
+    # Meta's format, as documented: 2025-12-18T10:30:00+0000
+    "timestamp": NULLABLE_STRING,
+    "permalink": NULLABLE_STRING,
+}
+MEDIA_ADDITIVE: Json = {"media_product_type": NULLABLE_STRING}
+GRID_SCHEMA: Json = {
+    "oneOf": [
+        object_schema(
+            {
+                "profile": object_schema(
+                    {
+                        "followers_count": NULLABLE_INTEGER,
+                        "follows_count": NULLABLE_INTEGER,
+                        "media_count": NULLABLE_INTEGER,
+                        "username": NULLABLE_STRING,
+                        "profile_picture_url": NULLABLE_STRING,
+                    }
+                ),
+                "media": array_of(object_schema(MEDIA_FIELDS, MEDIA_ADDITIVE)),
+            }
+        ),
+        object_schema({"detail": {"const": NO_INSTAGRAM}}),
+    ]
+}
+POST_SCHEMA = object_schema(
+    {**MEDIA_FIELDS, "like_count": NULLABLE_INTEGER, "comments_count": NULLABLE_INTEGER},
+    MEDIA_ADDITIVE,
+)
 
 ENDPOINTS: list[Endpoint] = [
     _endpoint(
@@ -211,5 +296,23 @@ ENDPOINTS: list[Endpoint] = [
             {"client_id": STRING, "fb_page_id": STRING, "token_id": STRING},
             {"ig_account_id": NULLABLE_STRING},
         ),
+    ),
+    _endpoint(
+        "GET",
+        "/api/meta/instagram/{client_id}/",
+        instagram,
+        "The mapped client's Instagram profile and newest media (cached 300 s per account); "
+        f'200 {{"detail": "{NO_INSTAGRAM}"}} when its Page has none',
+        GRID_SCHEMA,
+        None,
+    ),
+    _endpoint(
+        "GET",
+        "/api/meta/post/{post_id}/",
+        post,
+        "One Instagram post with its counts, if it belongs to an Instagram account mapped "
+        "in the organization",
+        POST_SCHEMA,
+        None,
     ),
 ]

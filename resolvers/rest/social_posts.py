@@ -10,14 +10,36 @@ from sqlalchemy import func, select
 from domain.errors import InvalidInputError
 from domain.meta import MetaError, MetaRateLimited, MetaTokenInvalid
 from domain.models import InstagramAccount, Page, Post, PostStatus
-from domain.services.publishing import MediaItem, PostRequest, create_post, delete_post, get_post
-from resolvers.rest.common import iso, meta_details, translating_meta_errors, uuid_value
+from domain.services.post_analytics import PostMetrics, post_metrics
+from domain.services.publishing import (
+    INSTAGRAM_KEEPS_MEDIA,
+    MediaItem,
+    PostRequest,
+    create_post,
+    delete_post,
+    get_post,
+)
+from resolvers.rest.common import (
+    BOOLEAN,
+    DATE_TIME,
+    NULLABLE_DATE_TIME,
+    NULLABLE_STRING,
+    STRING,
+    STRINGS,
+    array_of,
+    iso,
+    meta_details,
+    object_schema,
+    translating_meta_errors,
+    uuid_value,
+)
 from resolvers.rest.families import SOCIAL, RestError
 from resolvers.rest.routing import Endpoint, Handler, RestContext
 
 Json = dict[str, Any]
 _PLATFORMS = ("instagram", "facebook")
 _LISTED_STATUSES = [s.value for s in PostStatus]
+MAX_OFFSET = 1_000_000
 
 
 def social_meta_failure(exc: MetaError) -> RestError:
@@ -71,8 +93,10 @@ def _media(body: Json) -> list[MediaItem]:
         return []
     kind = _choice(body, "contentType", ("image", "video"))
     thumb = _text(body, "thumbnailUrl")
-    urls = ([url] if url else []) + list(extra)
-    return [MediaItem(u, kind, thumb if kind == "video" else None) for u in urls]
+    named = ([(url, "contentUrl")] if url else []) + [
+        (u, f"mediaUrls[{i}]") for i, u in enumerate(extra)
+    ]
+    return [MediaItem(u, kind, thumb if kind == "video" else None, name) for u, name in named]
 
 
 async def create(ctx: RestContext) -> Json:
@@ -114,7 +138,8 @@ async def list_posts(ctx: RestContext) -> Json:
     if platform := query.get("platform"):
         where.append(Post.platform == _choice({"platform": platform}, "platform", _PLATFORMS))
     limit = _int(query.get("limit"), "limit", 50, 1, 100)
-    offset = _int(query.get("offset"), "offset", 0, 0, None)
+    # Bounded: a database's OFFSET is a 64-bit integer, and no list is this long.
+    offset = _int(query.get("offset"), "offset", 0, 0, MAX_OFFSET)
     async with ctx.services.session_factory() as session:
         total = (await session.execute(select(func.count()).where(*where))).scalar_one()
         rows = (
@@ -128,7 +153,11 @@ async def list_posts(ctx: RestContext) -> Json:
                 .offset(offset)
             )
         ).all()
-    return {"posts": [_listed(p, page, ig) for p, page, ig in rows], "total": total}
+        metrics = await post_metrics(
+            session, ctx.viewer.organization_id, [post for post, _, _ in rows]
+        )
+    listed = [_listed(p, page, ig, metrics.get(p.id)) for p, page, ig in rows]
+    return {"posts": listed, "total": total}
 
 
 def _int(raw: str | None, name: str, default: int, low: int, high: int | None) -> int:
@@ -148,7 +177,7 @@ def _post_type(post: Post) -> str:
     return {"reel": "reel", "story": "story"}.get(post.type, "feed")
 
 
-def _common(post: Post) -> Json:
+def _common(post: Post, metrics: PostMetrics | None) -> Json:
     first = post.media[0] if post.media else {}
     return {
         "id": str(post.id),
@@ -160,35 +189,42 @@ def _common(post: Post) -> Json:
         "status": post.status,
         "published_at": iso(post.published_at),
         "platform_url": post.permalink,
-        # Counts come from insights snapshots; none taken yet is unknown, not zero.
-        "likes_count": None,
-        "comments_count": None,
-        "shares_count": None,
-        "reach": None,
-        "engagement_rate": None,
+        # From the latest insights snapshot; never read yet is unknown (null), not zero.
+        "likes_count": metrics.likes if metrics else None,
+        "comments_count": metrics.comments if metrics else None,
+        "shares_count": metrics.shares if metrics else None,
+        "reach": metrics.reach if metrics else None,
+        "engagement_rate": metrics.engagement_rate if metrics else None,
     }
 
 
-def _listed(post: Post, page: Page | None, ig: InstagramAccount | None) -> Json:
+def _listed(
+    post: Post, page: Page | None, ig: InstagramAccount | None, metrics: PostMetrics | None
+) -> Json:
     account: Json
     if ig is not None:
         account = {"id": str(ig.id), "platform": "instagram", "username": ig.username}
     else:
         account = {"id": str(page.id) if page else None, "platform": "facebook"}
         account["username"] = page.name if page else None
-    return {**_common(post), "social_account": account}
+    return {**_common(post, metrics), "social_account": account}
 
 
 async def get_one(ctx: RestContext) -> Json:
     post_id = uuid_value(ctx.request.path_params["postId"], "postId")
+    org_id = ctx.viewer.organization_id
     async with ctx.services.uow() as uow:
-        post = await get_post(uow, ctx.viewer.organization_id, post_id)
+        post = await get_post(uow, org_id, post_id)
+        metrics = (await post_metrics(uow.session, org_id, [post])).get(post.id)
     return {
-        **_common(post),
+        **_common(post, metrics),
         "created_at": iso(post.created_at),
         "platform_post_id": post.meta_post_id,
         "impressions": None,  # Meta no longer serves impressions (facts §0.2)
-        "last_analytics_sync": None,
+        "last_analytics_sync": iso(metrics.captured_at) if metrics else None,
+        "views": metrics.views if metrics else None,
+        "saved": metrics.saved if metrics else None,
+        "clicks": metrics.clicks if metrics else None,
         "error_message": post.last_error,
         "scheduled_for": iso(post.scheduled_at),
         "attempts": post.attempts,
@@ -201,23 +237,149 @@ async def delete(ctx: RestContext) -> Json:
     async with services.uow() as uow:
         post = await get_post(uow, ctx.viewer.organization_id, post_id)
         on_meta = await delete_post(uow, services.meta, services.vault, post, services.clock.now())
+        kept_on_instagram = post.platform == "instagram" and post.status == "published"
         await uow.commit()
-    return {"success": True, "deleted_on_meta": on_meta}
+    answer: Json = {"success": True, "deleted_on_meta": on_meta}
+    if kept_on_instagram:
+        answer["meta_note"] = INSTAGRAM_KEEPS_MEDIA
+    return answer
 
 
-def _endpoint(method: str, path: str, handler: Handler, summary: str) -> Endpoint:
-    return Endpoint(SOCIAL, method, path, _translated(handler), summary)
+def _endpoint(
+    method: str, path: str, handler: Handler, summary: str, response: Json, **extra: Any
+) -> Endpoint:
+    return Endpoint(
+        SOCIAL,
+        method,
+        path,
+        translating_meta_errors(handler, social_meta_failure),
+        summary,
+        response_schema=response,
+        **extra,
+    )
 
 
-def _translated(handler: Handler) -> Handler:
-    return translating_meta_errors(handler, social_meta_failure)
+_INT: Json = {"type": "integer"}
+_NULLABLE_INT: Json = {"type": ["integer", "null"]}
+_NULLABLE_NUMBER: Json = {"type": ["number", "null"]}
+_COMMON: Json = {
+    "id": STRING,
+    "platform": {"enum": list(_PLATFORMS)},
+    "post_type": {"enum": ["feed", "reel", "story"]},
+    "caption": NULLABLE_STRING,
+    "content_url": NULLABLE_STRING,
+    "thumbnail_url": NULLABLE_STRING,
+    "status": {"enum": _LISTED_STATUSES},
+    "published_at": NULLABLE_DATE_TIME,
+    "platform_url": NULLABLE_STRING,
+    "likes_count": _NULLABLE_INT,
+    "comments_count": _NULLABLE_INT,
+    "shares_count": _NULLABLE_INT,
+    "reach": _NULLABLE_INT,
+    "engagement_rate": _NULLABLE_NUMBER,
+}
+_LISTED = object_schema(
+    {
+        **_COMMON,
+        "social_account": object_schema(
+            {"id": NULLABLE_STRING, "platform": {"enum": list(_PLATFORMS)}},
+            {"username": NULLABLE_STRING},
+        ),
+    }
+)
+_DETAILS = object_schema(
+    {
+        **_COMMON,
+        "created_at": DATE_TIME,
+        "platform_post_id": NULLABLE_STRING,
+        "impressions": {"type": "null"},
+        "last_analytics_sync": NULLABLE_DATE_TIME,
+        "error_message": NULLABLE_STRING,
+    },
+    {
+        "scheduled_for": NULLABLE_DATE_TIME,
+        "attempts": _INT,
+        "views": _NULLABLE_INT,
+        "saved": _NULLABLE_INT,
+        "clicks": _NULLABLE_INT,
+    },
+)
+_CREATE_REQUEST: Json = object_schema(
+    {"socialAccountId": STRING, "platform": {"enum": list(_PLATFORMS)}},
+    {
+        "contentType": {"enum": ["image", "video"]},
+        "contentUrl": STRING,
+        "thumbnailUrl": STRING,
+        "mediaUrls": STRINGS,
+        "caption": STRING,
+        "link": STRING,
+        "postType": {"enum": ["feed", "reel", "story"]},
+        "scheduledFor": DATE_TIME,
+        "idempotencyKey": STRING,
+    },
+)
+_CREATE_REQUEST["example"] = {
+    "socialAccountId": "6f1c2a9e-4b7d-4c1e-9a55-2f0e8d3b7c41",
+    "platform": "facebook",
+    "postType": "feed",
+    "caption": "New arrivals this week #plants",
+}
 
+_STRING: dict[str, Any] = {"type": "string"}
+_INTEGER: dict[str, Any] = {"type": "integer"}
+# Declared so /openapi.json shows it and the security suite finds the id it names.
+CREATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["socialAccountId", "platform"],
+    "properties": {
+        "socialAccountId": {"type": "string", "format": "uuid"},
+        "platform": {"type": "string", "enum": list(_PLATFORMS)},
+        "contentType": {"type": "string", "enum": ["text", "image", "video"]},
+        "contentUrl": _STRING,
+        "mediaUrls": {"type": "array", "items": _STRING},
+        "thumbnailUrl": _STRING,
+        "caption": _STRING,
+        "link": _STRING,
+        "postType": {"type": "string", "enum": ["feed", "reel", "story"]},
+        "scheduledFor": {"type": "string", "format": "date-time"},
+        "idempotencyKey": _STRING,
+    },
+}
 
 ENDPOINTS: list[Endpoint] = [
-    _endpoint("POST", "/api/social/posts", create, "Create a post: published through the queue"),
-    _endpoint("GET", "/api/social/posts", list_posts, "The organization's posts, newest first"),
-    _endpoint("GET", "/api/social/posts/{postId}", get_one, "One post with its status"),
     _endpoint(
-        "DELETE", "/api/social/posts/{postId}", delete, "Delete a post (on Meta too if published)"
+        "POST",
+        "/api/social/posts",
+        create,
+        "Create a post: published through the queue",
+        object_schema(
+            {"postId": STRING, "status": {"enum": ["processing", "queued"]}, "message": STRING},
+            {"scheduledFor": NULLABLE_DATE_TIME, "postStatus": {"enum": _LISTED_STATUSES}},
+        ),
+        request_schema=_CREATE_REQUEST,
+    ),
+    _endpoint(
+        "GET",
+        "/api/social/posts",
+        list_posts,
+        "The organization's posts, newest first",
+        object_schema({"posts": array_of(_LISTED), "total": _INT}),
+        query_params={
+            "status": {"enum": _LISTED_STATUSES},
+            "platform": {"enum": list(_PLATFORMS)},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+        },
+    ),
+    _endpoint("GET", "/api/social/posts/{postId}", get_one, "One post with its status", _DETAILS),
+    _endpoint(
+        "DELETE",
+        "/api/social/posts/{postId}",
+        delete,
+        "Delete a post (on Meta too if published on Facebook)",
+        object_schema(
+            {"success": {"const": True}, "deleted_on_meta": BOOLEAN}, {"meta_note": STRING}
+        ),
+        errors=(429, 502),  # Meta's, when the post is deleted there too
     ),
 ]

@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import select
 
-from domain.models import InstagramAccount, Page, Post
+from domain.models import Page, Post
 from domain.services.publishing import Publisher
 from domain.tokens import unseal
 from server import Runtime
 from tests.connections.conftest import SandboxServer
-from tests.rest_sync.conftest import running_worker
+from tests.publishing.conftest import instagram_of, settled
 from tests.sync.test_engine import connected
-
-
-@pytest.fixture
-async def http(sandbox_server: SandboxServer) -> AsyncIterator[httpx.AsyncClient]:
-    # Containers are ready quickly, so a test waits seconds, not Meta's minutes.
-    sandbox_server.sandbox.core.config.container_ready_seconds = 0.5
-    async with running_worker(sandbox_server.runtime), sandbox_server.client() as client:
-        yield client
-
-
-async def _ig(server: SandboxServer, page: Page) -> InstagramAccount:
-    async with server.runtime.services.session_factory() as session:
-        stmt = select(InstagramAccount).where(InstagramAccount.page_id == page.id)
-        return (await session.execute(stmt)).scalar_one()
-
-
-async def _settled(client: httpx.AsyncClient, headers: dict[str, str], post_id: str) -> Any:
-    for _ in range(200):
-        body = (await client.get(f"/api/social/posts/{post_id}", headers=headers)).json()
-        if body["status"] in ("published", "failed"):
-            return body
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"post {post_id} did not settle: {body}")
 
 
 async def test_instagram_image_post_is_published_with_permalink(
     sandbox_server: SandboxServer, runtime: Runtime, http: httpx.AsyncClient
 ) -> None:
     tenant, page = await connected(sandbox_server, runtime, "ig-post")
-    ig = await _ig(sandbox_server, page)
+    ig = await instagram_of(sandbox_server, page)
     headers = sandbox_server.headers(tenant)
     created = await http.post(
         "/api/social/posts",
@@ -67,7 +40,7 @@ async def test_instagram_image_post_is_published_with_permalink(
     assert answer["status"] == "queued"
     assert uuid.UUID(answer["postId"])
 
-    post = await _settled(http, headers, answer["postId"])
+    post = await settled(http, headers, answer["postId"])
     assert post["status"] == "published", post
     assert post["platform_url"].startswith("https://www.instagram.com/")
     assert post["platform_post_id"]
@@ -96,14 +69,14 @@ async def test_transient_failure_is_retried_and_fatal_one_fails_at_once(
     )
     body = {"socialAccountId": str(page.id), "platform": "facebook", "caption": "Open today"}
     created = (await http.post("/api/social/posts", headers=headers, json=body)).json()
-    post = await _settled(http, headers, created["postId"])
+    post = await settled(http, headers, created["postId"])
     assert post["status"] == "published"
     assert post["attempts"] == 2
     assert post["platform_url"]
 
     sandbox_server.sandbox.clear_faults()
     # Meta refuses an image over 8 MB (36000/2207004): no retry, a readable reason.
-    ig = await _ig(sandbox_server, page)
+    ig = await instagram_of(sandbox_server, page)
     body = {
         "socialAccountId": str(ig.id),
         "platform": "instagram",
@@ -112,7 +85,7 @@ async def test_transient_failure_is_retried_and_fatal_one_fails_at_once(
         "caption": "Big",
     }
     created = (await http.post("/api/social/posts", headers=headers, json=body)).json()
-    post = await _settled(http, headers, created["postId"])
+    post = await settled(http, headers, created["postId"])
     assert post["status"] == "failed"
     assert post["attempts"] == 1
     assert post["error_message"] == "The image is larger than Instagram's 8 MB limit."
@@ -162,7 +135,7 @@ async def test_post_validation_lookup_and_delete(
     sandbox_server: SandboxServer, runtime: Runtime, http: httpx.AsyncClient
 ) -> None:
     tenant, page = await connected(sandbox_server, runtime, "fb-rest")
-    ig = await _ig(sandbox_server, page)
+    ig = await instagram_of(sandbox_server, page)
     headers = sandbox_server.headers(tenant)
 
     async def create(body: dict[str, Any], **extra: str) -> httpx.Response:
@@ -196,6 +169,10 @@ async def test_post_validation_lookup_and_delete(
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"
     assert (await http.get("/api/social/posts?limit=101", headers=headers)).status_code == 400
+    # Past a 64-bit OFFSET this was a 500 (found by tests/fuzz): now a 400 naming it.
+    huge = await http.get(f"/api/social/posts?offset={10**25}", headers=headers)
+    assert huge.status_code == 400
+    assert huge.json()["fields"] == {"offset": "offset: must be between 0 and 1000000"}
 
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
     body = {
@@ -216,7 +193,7 @@ async def test_post_validation_lookup_and_delete(
             {"socialAccountId": str(page.id), "platform": "facebook", "caption": "Delete me"}
         )
     ).json()
-    post = await _settled(http, headers, published["postId"])
+    post = await settled(http, headers, published["postId"])
     assert post["status"] == "published"
     gone = await http.delete(f"/api/social/posts/{published['postId']}", headers=headers)
     assert gone.json() == {"success": True, "deleted_on_meta": True}
