@@ -8,13 +8,24 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import full_sync, webhook_ack
+from bench import (
+    bulk_upsert,
+    full_sync,
+    graphql_list,
+    subscriptions,
+    webhook_ack,
+    webhook_loss,
+)
 from bench.report import Figure
 from resolvers.log_config import configure_logging
 
 BENCHES: dict[str, Callable[[], Coroutine[Any, Any, list[Figure]]]] = {
     "webhook_ack": webhook_ack.run,
     "full_sync": full_sync.run,
+    "graphql_list": graphql_list.run,
+    "bulk_upsert": bulk_upsert.run,
+    "subscriptions": subscriptions.run,
+    "webhook_loss": webhook_loss.run,
 }
 
 

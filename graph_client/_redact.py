@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _SECRET_PARAMS = (
     "access_token",
@@ -28,6 +30,32 @@ def redact(text: str) -> str:
     """``text`` with the value of every secret query parameter and bearer token replaced."""
     text = _SECRET_RE.sub(r"\g<key>=REDACTED", text)
     return _BEARER_RE.sub(r"\1REDACTED", text)
+
+
+def forget(text: str, secrets: Iterable[str]) -> str:
+    """``text`` without any of ``secrets`` — values Meta (or a proxy) may quote back bare,
+    where no parameter name gives them away."""
+    for secret in secrets:
+        if len(secret) >= 8:  # shorter values are no secret and would mangle the text
+            text = text.replace(secret, "REDACTED")
+    return text
+
+
+def forget_in(value: Any, secrets: list[str]) -> Any:
+    """:func:`forget` through the strings of a JSON-like value."""
+    if isinstance(value, str):
+        return forget(value, secrets)
+    if isinstance(value, Mapping):
+        return {k: forget_in(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [forget_in(v, secrets) for v in value]
+    return value
+
+
+def secret_values(token: str | None, query: Mapping[str, object]) -> list[str]:
+    """The secrets one call sends: its token and its secret query parameters."""
+    found = [token] if token else []
+    return found + [str(v) for k, v in query.items() if k in _SECRET_PARAMS and v]
 
 
 def token_fingerprint(token: str) -> str:

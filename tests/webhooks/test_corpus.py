@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -102,7 +103,9 @@ async def test_sample_is_received_and_applied(
         event = (
             await session.execute(select(WebhookEvent).where(WebhookEvent.raw_body == body))
         ).scalar_one()
-    ctx = ApplyContext(services.uow, services.meta, services.vault, services.clock)
+    # No waiting: a sample about a message or conversation this database never had (a
+    # status, a reaction, a read) is settled at once, with the reason.
+    ctx = ApplyContext(services.uow, services.meta, services.vault, services.clock, timedelta(0))
     status = await process_event(ctx, event.id)
     assert status in ("processed", "ignored"), status
     units = parse_delivery(delivery)

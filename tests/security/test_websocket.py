@@ -1,7 +1,10 @@
-"""graphql-transport-ws over a real socket: auth in connection_init, protocol and Origin."""
+"""graphql-transport-ws over a real socket (issue #9, item 9): auth in connection_init, the
+legacy graphql-ws protocol refused, a foreign Origin refused, subscriptions per connection
+capped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -10,7 +13,11 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from resolvers.graphql.view import MAX_SUBSCRIPTIONS_PER_CONNECTION
+from schema.scalars import encode_global_id
+from server import Runtime
 from tests.conftest import Tenant, live_server
+from tests.factories import seed_pages
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -82,3 +89,35 @@ async def test_foreign_origin_is_refused_and_configured_origin_allowed(
         assert (await _init(ws, {"Authorization": f"Bearer {tenant.token}"}))["type"] == (
             "connection_ack"
         )
+
+
+async def test_subscriptions_per_connection_are_capped(
+    server: str, runtime: Runtime, tenant: Tenant
+) -> None:
+    [seeded] = await seed_pages(runtime, tenant.org_id, conversations=0)
+    page_id = encode_global_id("Page", seeded.page.id)
+    query = "subscription($p: ID!) { conversationEvents(pageId: $p) { __typename } }"
+
+    async def subscribe(ws: ClientConnection, n: int) -> None:
+        payload = {"query": query, "variables": {"p": page_id}}
+        await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+
+    async with connect(f"ws://{server}/graphql", subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+        assert (await _init(ws, {"Authorization": f"Bearer {tenant.token}"}))["type"] == (
+            "connection_ack"
+        )
+        for n in range(1, MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
+            await subscribe(ws, n)
+        await subscribe(ws, 99)
+        refused = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+        assert refused == {
+            "id": "99",
+            "type": "error",
+            "payload": [{"message": "Subscription limit reached"}],
+        }
+        # Ending one frees its slot.
+        await ws.send(json.dumps({"id": "1", "type": "complete"}))
+        await asyncio.sleep(0.2)
+        await subscribe(ws, 100)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), timeout=1)

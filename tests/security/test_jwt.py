@@ -1,18 +1,23 @@
-"""Bearer JWTs on /graphql and /api: anything but a valid, live token is a 401."""
+"""Bearer JWTs on /graphql, /api and the WebSocket: anything but a valid, live token is a 401
+(issue #9, item 8): alg none, another algorithm, another secret, an expired token, a token
+without expiry, and — when JWT_ISSUER / JWT_AUDIENCE are set — another issuer or audience."""
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from resolvers.auth import JwtCodec
-from server import Runtime
-from tests.conftest import Tenant
+from server import Runtime, build_runtime, close_runtime, create_app
+from tests.conftest import Tenant, live_server, make_settings
 
 VIEWER = {"query": "{ viewer { email } }"}
 
@@ -34,8 +39,11 @@ def _claims(tenant: Tenant, **extra: object) -> dict[str, object]:
 
 
 async def _status(client: httpx.AsyncClient, authorization: str | None) -> int:
+    """The status /graphql answers; /api must answer the same (each is checked)."""
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = await client.post("/graphql", json=VIEWER, headers=headers)
+    rest = await client.get("/api/social/accounts", headers=headers)
+    assert rest.status_code == response.status_code, (rest.status_code, rest.text)
     return response.status_code
 
 
@@ -107,3 +115,47 @@ async def test_api_routes_require_a_token(client: httpx.AsyncClient, tenant: Ten
     assert anonymous.status_code == 401
     authenticated = await client.get("/api/social/no-such-thing/123", headers=tenant.headers)
     assert authenticated.status_code == 404
+
+
+async def test_another_issuer_or_audience_is_401_over_http_and_websocket(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    settings = make_settings(
+        runtime.settings.DATABASE_URL, JWT_ISSUER="metasync", JWT_AUDIENCE="frontend"
+    )
+    strict = build_runtime(settings)
+    app = create_app(strict, migrate_on_start=False, run_worker=False, run_scheduler=False)
+    secret = settings.JWT_SECRET
+    good = strict.services.jwt.issue(tenant.principal)
+    tokens = {
+        "wrong audience": jwt.encode(_claims(tenant, iss="metasync", aud="other"), secret),
+        "wrong issuer": jwt.encode(_claims(tenant, iss="other", aud="frontend"), secret),
+        "no audience or issuer": jwt.encode(_claims(tenant), secret),
+        "expired": jwt.encode(
+            _claims(tenant, iss="metasync", aud="frontend", exp=int(time.time()) - 5), secret
+        ),
+    }
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://metasync.test"
+        ) as client:
+            assert await _status(client, f"Bearer {good}") == 200
+            for name, token in tokens.items():
+                assert await _status(client, f"Bearer {token}") == 401, name
+        async with live_server(app) as address:
+            for name, token in tokens.items():
+                async with connect(
+                    f"ws://{address}/graphql",
+                    subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                ) as ws:
+                    init = {
+                        "type": "connection_init",
+                        "payload": {"Authorization": f"Bearer {token}"},
+                    }
+                    await ws.send(json.dumps(init))
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await ws.recv()
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 4403, name
+    finally:
+        await close_runtime(strict)
