@@ -24,6 +24,7 @@ from typing import Any
 
 import dramatiq
 import httpx
+import redis.asyncio as aioredis
 import structlog
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -43,6 +43,7 @@ from domain.models import WebhookEventStatus
 from domain.ports import RateGate
 from domain.repositories.identity import IdentityRepository
 from domain.services.connections import ConnectReport, add_meta_token
+from domain.services.health import Thresholds
 from domain.services.identity import ensure_user
 from domain.services.oauth import OAuthConfig
 from domain.services.sync.runs import SyncLimits, SyncScope, start_sync
@@ -61,8 +62,9 @@ from resolvers.auth import AuthenticationError, JwtCodec, authenticate
 from resolvers.graphql.view import MetasyncGraphQL
 from resolvers.http import JSONResponse
 from resolvers.log_config import configure_logging
-from resolvers.middleware import RequestContextMiddleware
+from resolvers.middleware import OriginCORSMiddleware, RequestContextMiddleware
 from resolvers.oauth_callback import routes as oauth_routes
+from resolvers.rate_limit import RATE_LIMIT_HEADERS, ApiRateLimitMiddleware, RateLimitStore
 from resolvers.rest import all_endpoints
 from resolvers.rest.auto_connect import health
 from resolvers.rest.families import AUTO_CONNECT, RestError, family_for_path
@@ -74,11 +76,12 @@ from schema import build_schema
 from settings import InsecureSettingsError, Settings
 from tasks.broker import DramatiqJobQueue, create_broker, start_worker
 from tasks.bus import InMemoryEventBus, RedisEventBus
+from tasks.cache import InMemoryCache, RedisCache
 from tasks.meta_gateway import GraphMetaGateway
 from tasks.rate_gate import InMemoryRateGate, RedisRateGate
-from tasks.runtime import WorkerContext
+from tasks.runtime import Recovery, WorkerContext
 from tasks.runtime import install as install_worker_context
-from tasks.scheduler import PERIODIC_JOBS, Scheduler, redis_slot_claim
+from tasks.scheduler import PERIODIC_JOBS, Scheduler, redis_slot_claim, with_sweep_interval
 from tasks.state_store import InMemoryStateStore, RedisStateStore
 
 VERSION = "0.1.0"
@@ -111,6 +114,8 @@ class Runtime:
     graph: GraphClient
     sandbox: Sandbox | None = None
     webhook_target: _LateASGI = field(default_factory=_LateASGI)
+    # The /api rate limit's counts (resolvers.rate_limit).
+    rate_limit_store: RateLimitStore = field(default_factory=lambda: RateLimitStore(None))
     # How this process's actors get their (per event loop) context.
     worker_context: Callable[[], WorkerContext] | None = None
 
@@ -185,6 +190,7 @@ def build_runtime(
     meta = GraphMetaGateway(graph)
     vault = TokenVault(settings.token_keys)
     dialog_url = f"{public_url}{SANDBOX_PREFIX}" if fake_meta else settings.META_DIALOG_URL
+    clock = SystemClock()
     services = AppServices(
         engine=engine,
         session_factory=session_factory,
@@ -202,11 +208,10 @@ def build_runtime(
             callback_url=f"{public_url}/auth/meta/callback",
         ),
         rate_gate=RedisRateGate(settings.REDIS_URL) if settings.REDIS_URL else InMemoryRateGate(),
+        cache=RedisCache(settings.REDIS_URL) if settings.REDIS_URL else InMemoryCache(clock),
+        clock=clock,
         verify_signature=functools.partial(_verify_signature, app_secret=settings.META_APP_SECRET),
-        sync_limits=SyncLimits(
-            full_interval_seconds=settings.SYNC_FULL_INTERVAL_SECONDS,
-            individual_per_minute=settings.SYNC_INDIVIDUAL_PER_MINUTE,
-        ),
+        sync_limits=sync_limits(settings),
         sync_wait_seconds=settings.SYNC_WAIT_SECONDS,
         frontend_url=settings.FRONTEND_URL.rstrip("/"),
         webhook_verify_token=settings.WEBHOOK_VERIFY_TOKEN,
@@ -222,6 +227,12 @@ def build_runtime(
         cron_secret=settings.CRON_SECRET,
     )
     services.health_probes["graphApi"] = _graph_probe(graph)
+    if settings.REDIS_URL:
+        services.health_probes["redis"] = _redis_probe(settings.REDIS_URL)
+    services.health_thresholds = Thresholds(
+        webhook_retry_after=timedelta(seconds=settings.WEBHOOK_RETRY_AFTER_SECONDS),
+        sync_lease=timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+    )
 
     def worker_context() -> WorkerContext:
         return _worker_context(
@@ -237,6 +248,7 @@ def build_runtime(
         sandbox=fake_meta,
         webhook_target=webhook_target,
         worker_context=worker_context,
+        rate_limit_store=RateLimitStore(settings.REDIS_URL),
     )
 
 
@@ -284,6 +296,23 @@ def _worker_context(
         notify_webhook_url=settings.NOTIFY_WEBHOOK_URL,
         # Redis clients belong to the loop that made them; the in-memory gate is shared.
         rate_gate=RedisRateGate(settings.REDIS_URL) if settings.REDIS_URL else rate_gate,
+        sync_limits=sync_limits(settings),
+        recovery=recovery_timings(settings),
+    )
+
+
+def sync_limits(settings: Settings) -> SyncLimits:
+    return SyncLimits(
+        full_interval_seconds=settings.SYNC_FULL_INTERVAL_SECONDS,
+        individual_per_minute=settings.SYNC_INDIVIDUAL_PER_MINUTE,
+    )
+
+
+def recovery_timings(settings: Settings) -> Recovery:
+    return Recovery(
+        webhook_retry_after=timedelta(seconds=settings.WEBHOOK_RETRY_AFTER_SECONDS),
+        webhook_defer=timedelta(seconds=settings.WEBHOOK_DEFER_SECONDS),
+        sync_lease=timedelta(seconds=settings.SYNC_LEASE_SECONDS),
     )
 
 
@@ -300,10 +329,30 @@ def _graph_probe(graph: GraphClient) -> Callable[[], Awaitable[dict[str, Any]]]:
     return probe
 
 
+def _redis_probe(url: str) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """Redis carries the job queue, live events and shared limits: while it is down,
+    deliveries are still stored (and applied once it is back), so metasync is degraded,
+    not down. A client per probe: probes run on whichever loop serves the request."""
+
+    async def probe() -> dict[str, Any]:
+        client = aioredis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            await client.ping()
+            return {"status": "ok"}
+        except Exception as exc:
+            return {"status": "error", "message": type(exc).__name__}
+        finally:
+            await client.aclose()
+
+    return probe
+
+
 async def close_runtime(runtime: Runtime) -> None:
     await runtime.graph.aclose()
-    for closable in (runtime.services.state_store, runtime.services.rate_gate):
-        if isinstance(closable, RedisStateStore | RedisRateGate):
+    services = runtime.services
+    await runtime.rate_limit_store.aclose()
+    for closable in (services.state_store, services.rate_gate, services.cache):
+        if isinstance(closable, RedisStateStore | RedisRateGate | RedisCache):
             await closable.aclose()
     if runtime.sandbox is not None:
         await runtime.sandbox.aclose()
@@ -415,12 +464,22 @@ def create_app(
     if settings.CORS_ORIGINS:
         middleware.append(
             Middleware(
-                CORSMiddleware,
+                OriginCORSMiddleware,
                 allow_origins=settings.CORS_ORIGINS,
                 allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+                expose_headers=[*RATE_LIMIT_HEADERS, "X-Request-ID"],
             )
         )
+    # Inside CORS: a browser may read a 429 (and preflights are answered before counting).
+    middleware.append(
+        Middleware(
+            ApiRateLimitMiddleware,
+            limit=settings.API_RATE_LIMIT,
+            jwt=services.jwt,
+            store=runtime.rate_limit_store,
+        )
+    )
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -474,8 +533,19 @@ async def connect_sandbox_demo(runtime: Runtime) -> ConnectReport:
 
 
 def make_scheduler(runtime: Runtime) -> Scheduler:
-    claim = redis_slot_claim(runtime.settings.REDIS_URL) if runtime.settings.REDIS_URL else None
-    return Scheduler(list(PERIODIC_JOBS), runtime.services.jobs, claim=claim)
+    settings = runtime.settings
+    claim = redis_slot_claim(settings.REDIS_URL) if settings.REDIS_URL else None
+    jobs = with_sweep_interval(list(PERIODIC_JOBS), settings.SWEEP_INTERVAL_SECONDS)
+    if settings.SCHEDULER_JOBS:
+        unknown = set(settings.SCHEDULER_JOBS) - {job.name for job in jobs}
+        if unknown:
+            raise InvalidInputError(
+                "SCHEDULER_JOBS", f"unknown jobs {sorted(unknown)}; known: {[j.name for j in jobs]}"
+            )
+        jobs = [job for job in jobs if job.name in settings.SCHEDULER_JOBS]
+    # Tick often enough for the shortest interval (a deployment may sweep every few seconds).
+    tick = min(5.0, max(0.5, settings.SWEEP_INTERVAL_SECONDS / 2))
+    return Scheduler(jobs, runtime.services.jobs, claim=claim, tick_seconds=tick)
 
 
 # --- commands --------------------------------------------------------------------------
@@ -611,7 +681,9 @@ def cmd_worker(settings: Settings) -> None:
     runtime = build_runtime(settings)
     worker = start_worker(runtime.broker, threads=4)
     print(
-        "metasync worker consuming", sorted(runtime.broker.get_declared_queues()) or "(no queues)"
+        "metasync worker consuming",
+        sorted(runtime.broker.get_declared_queues()) or "(no queues)",
+        flush=True,  # supervisors and logs see it at once, not when the buffer fills
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -697,7 +769,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif command == "worker":
         cmd_worker(settings)
     elif command == "scheduler":
-        asyncio.run(_run_scheduler(settings))
+        try:
+            asyncio.run(_run_scheduler(settings))
+        except DomainError as exc:
+            sys.exit(f"scheduler: {exc.message}")
 
 
 if __name__ == "__main__":

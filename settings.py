@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Literal
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -81,9 +82,24 @@ class Settings(BaseSettings):
     SYNC_INDIVIDUAL_PER_MINUTE: int = 10
     SYNC_WAIT_SECONDS: float = 30
 
+    # spec/social-service-architecture.md: 100 requests per 15 minutes per client on /api
+    # (the limits library's notation: "100/15 minutes", "1000/hour").
+    API_RATE_LIMIT: str = "100/15 minutes"
+    # Recovery (DESIGN §10). How often the scheduler sends the sweepers (webhook inbox,
+    # lost sync runs); how long a stored delivery may wait before the sweeper queues it
+    # again; how long a running sync may go without its worker's heartbeat before it is
+    # declared lost; how long an event about something not stored yet (a reaction that
+    # overtook its message) waits for it before it is dropped with the reason.
+    SWEEP_INTERVAL_SECONDS: float = 60
+    # The periodic jobs this scheduler sends, by name (comma-separated; empty: all of them).
+    SCHEDULER_JOBS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    WEBHOOK_RETRY_AFTER_SECONDS: float = 30
+    SYNC_LEASE_SECONDS: float = 60
+    WEBHOOK_DEFER_SECONDS: float = 300
+
     LOG_LEVEL: str = "INFO"
 
-    @field_validator("CORS_ORIGINS", "JWT_ALGORITHMS", mode="before")
+    @field_validator("CORS_ORIGINS", "JWT_ALGORITHMS", "SCHEDULER_JOBS", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Environment variables arrive as "a,b" (NoDecode stops pydantic-settings from
@@ -101,6 +117,17 @@ class Settings(BaseSettings):
         bad = [alg for alg in value if alg not in allowed]
         if bad or not value:
             raise ValueError(f"JWT_ALGORITHMS must be a subset of {sorted(allowed)}, got {value}")
+        return value
+
+    @field_validator("API_RATE_LIMIT")
+    @classmethod
+    def _readable_limit(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"API_RATE_LIMIT must read like '100/15 minutes', got {value!r}"
+            ) from exc
         return value
 
     @property

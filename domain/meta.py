@@ -8,11 +8,11 @@ graph_client types.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from domain.errors import DomainError, ErrorCode
 
@@ -60,9 +60,18 @@ class MetaPermissionDenied(MetaError):
     pass
 
 
+class MetaUnavailable(MetaError):
+    """Nothing was sent: Meta has been failing and the client holds calls back for
+    ``retry_after`` seconds (its circuit breaker). Nothing happened on Meta."""
+
+
 class MetaOutcomeUnknown(MetaError):
     """A creating call may have reached Meta and been applied, but no answer came back (a
     read timeout, a bare 5xx). Never repeat it: read Meta to learn what happened."""
+
+
+# What an insights call reads: a Page, a Page post, or an Instagram media item.
+InsightsOf = Literal["page", "post", "ig_media"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,8 @@ class MetaPost:
     likes: int | None = None
     comments: int | None = None
     shares: int | None = None
+    # Instagram: the IG account that owns the media (Meta names it only to its owner's tokens).
+    owner_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +247,20 @@ class MetaConversation:
     messages_complete: bool = False  # every message id was read
 
 
+# MetaConversation's status fields, each read only when asked for (selective sync).
+CONVERSATION_STATUS_FIELDS = ("updated_time", "unread_count", "message_count", "snippet", "folder")
+
+
+@dataclass(frozen=True)
+class ConversationRead:
+    """What to read of each conversation; by default everything metasync stores. Ids and the
+    participants' ids are always read: they are how conversations and contacts are matched."""
+
+    fields: frozenset[str] = frozenset(CONVERSATION_STATUS_FIELDS)
+    participant_names: bool = True
+    messages: bool = True
+
+
 @dataclass(frozen=True)
 class MetaProfile:
     name: str | None
@@ -312,7 +337,12 @@ class MetaGateway(Protocol):
 
     async def unsubscribe_page(self, page_id: str, page_token: str) -> None: ...
 
-    async def page(self, page_id: str, page_token: str) -> MetaPageInfo: ...
+    async def page(
+        self, page_id: str, page_token: str, fields: Collection[str] | None = None
+    ) -> MetaPageInfo:
+        """The Page's details; ``fields`` (MetaPageInfo attribute names) limits what is read
+        (the rest come back None)."""
+        ...
 
     async def update_page(self, page_id: str, page_token: str, fields: dict[str, str]) -> None: ...
 
@@ -323,20 +353,34 @@ class MetaGateway(Protocol):
         *,
         platform: str,
         updated_since: datetime | None = None,
-        with_messages: bool = True,
+        read: ConversationRead = ConversationRead(),
         limit: int | None = None,
     ) -> AsyncIterator[MetaConversation]:
         """Newest first, every folder; stops at the first conversation not updated after
-        ``updated_since``, and after ``limit`` conversations."""
+        ``updated_since`` (its ``updated_time`` is then read whatever ``read`` says), and
+        after ``limit`` conversations."""
         ...
 
     async def conversation(
-        self, conversation_id: str, page_id: str, page_token: str, *, platform: str
+        self,
+        conversation_id: str,
+        page_id: str,
+        page_token: str,
+        *,
+        platform: str,
+        read: ConversationRead = ConversationRead(),
     ) -> MetaConversation: ...
 
     async def user_profile(
-        self, user_id: str, page_token: str, *, platform: str
-    ) -> MetaProfile: ...
+        self,
+        user_id: str,
+        page_token: str,
+        *,
+        platform: str,
+        fields: Collection[str] = ("name", "picture_url"),
+    ) -> MetaProfile:
+        """A person's name and picture (``fields``: either or both)."""
+        ...
 
     async def mark_seen(self, page_id: str, page_token: str, recipient_id: str) -> None: ...
 
@@ -378,6 +422,10 @@ class MetaGateway(Protocol):
 
     async def page_post(self, post_id: str, page_token: str) -> MetaPost: ...
 
+    async def page_video(self, video_id: str, page_token: str) -> MetaPost:
+        """A Page video (what ``create_video`` answers is the video's id, not a post's)."""
+        ...
+
     async def delete_object(self, object_id: str, page_token: str) -> None: ...
 
     async def ig_create_container(self, ig_id: str, page_token: str, **params: Any) -> str: ...
@@ -398,7 +446,24 @@ class MetaGateway(Protocol):
         after: str | None = None,
     ) -> MetaPostWindow: ...
 
-    async def ig_media_item(self, media_id: str, page_token: str) -> MetaPost: ...
+    async def ig_media_item(self, media_id: str, page_token: str) -> MetaPost:
+        """One media item, with its ``owner_id`` when Meta names it."""
+        ...
+
+    # --- insights ----------------------------------------------------------------------------
+
+    async def insights(
+        self,
+        kind: InsightsOf,
+        object_id: str,
+        page_token: str,
+        metrics: Sequence[str],
+        *,
+        period: str | None = None,
+    ) -> dict[str, Any]:
+        """Each metric's latest value (a Page's daily metrics: the last day Meta closed).
+        One refused metric fails the call with Meta's #100: the caller decides what to drop."""
+        ...
 
     def count_calls(self) -> AbstractContextManager[CallCounter]:
         """Counts the Graph calls made inside the block (by this task and its children)."""

@@ -36,3 +36,12 @@ class RateGate(Protocol):
         """Record a hit unless ``key`` already had ``limit`` hits in the window; returns
         None when allowed, else the seconds until the next hit would be."""
         ...
+
+
+class Cache(Protocol):
+    """Short-lived JSON values: in Redis when REDIS_URL is set (so every API process shares
+    them), in-process otherwise. A value is gone once its TTL has passed."""
+
+    async def get(self, key: str) -> JSONDict | None: ...
+
+    async def set(self, key: str, value: JSONDict, ttl_seconds: int) -> None: ...

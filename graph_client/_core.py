@@ -21,7 +21,12 @@ from urllib.parse import quote
 
 import httpx
 
-from graph_client._redact import install_httpx_log_filter, redact, token_fingerprint
+from graph_client._redact import (
+    install_httpx_log_filter,
+    redact,
+    secret_values,
+    token_fingerprint,
+)
 from graph_client.breaker import CircuitBreaker
 from graph_client.config import GraphConfig
 from graph_client.errors import (
@@ -169,10 +174,11 @@ class _Core:
 
     def _conversations_spacing(self, page_id: str) -> Spacing:
         # Spacing is reserved when a call leaves; Meta counts when it arrives, over a rolling
-        # second. A 10 % margin absorbs latency jitter between the two, which exact spacing
-        # (0.5 s) does not: two slow-then-fast arrivals would land three in one window.
+        # second. A 20 % margin absorbs latency jitter between the two (10 % was tripped on a
+        # loaded 2-core machine); exact spacing (0.5 s) does not: two slow-then-fast arrivals
+        # would land three in one window.
         interval = 1.0 / self._config.conversations_calls_per_second
-        return Spacing(f"conversations:{page_id}", interval * 1.1)
+        return Spacing(f"conversations:{page_id}", interval * 1.2)
 
     async def _call(
         self,
@@ -286,6 +292,7 @@ class _Core:
             raise GraphError("unexpected non-object response", http_status=response.status_code)
 
         err = error_from_response(response.status_code, body, response.headers)
+        err.forget_secrets(secret_values(token, query))
         if isinstance(err, TransientError):
             breaker.record_failure()
         else:

@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from graph_client._redact import redact
+from graph_client._redact import forget, forget_in, redact
 from graph_client.usage import header_value, parse_usage
 
 _RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80007, 130429, 131048, 131056})
@@ -77,6 +77,15 @@ class GraphError(Exception):
     def retryable(self) -> bool:
         """Whether the same call may succeed if repeated after a short backoff."""
         return False
+
+    def forget_secrets(self, secrets: list[str]) -> None:
+        """Drop the call's secrets wherever Meta's answer quoted them back: this error's text
+        ends up in logs, stored run errors and API answers."""
+        self.message = forget(self.message, secrets)
+        self.user_title = forget(self.user_title, secrets) if self.user_title else None
+        self.user_message = forget(self.user_message, secrets) if self.user_message else None
+        self.error_data = forget_in(self.error_data, secrets)
+        self.args = (self.message,)
 
     def __str__(self) -> str:
         where = f"#{self.code}" if self.code is not None else f"HTTP {self.http_status}"

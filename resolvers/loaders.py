@@ -19,7 +19,9 @@ from domain.models import (
     Message,
     MetaConnection,
     Page,
+    Post,
     SyncRun,
+    SyncSchedule,
     Template,
     WhatsAppAccount,
 )
@@ -37,10 +39,13 @@ from domain.repositories.messaging import (
     ConversationRepository,
     MessageRepository,
 )
+from domain.repositories.posts import PostFilter, PostRepository
 from domain.repositories.sync_runs import SyncRunRepository
+from domain.repositories.sync_schedules import SyncScheduleRepository
 from domain.repositories.sync_stats import PageTotals
 from domain.repositories.templates import TemplateRepository
 from domain.services.identity import Principal
+from domain.services.post_analytics import PostMetrics, post_metrics
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -70,6 +75,13 @@ class RequestLoaders:
     active_sync_run_of_page: DataLoader[uuid.UUID, SyncRun | None]
     sync_runs_of_page: DataLoader[Key, Slice[SyncRun]]
     sync_run_count_of_page: DataLoader[uuid.UUID, int]
+    post: DataLoader[uuid.UUID, Post | None]
+    posts_of_page: DataLoader[Key, Slice[Post]]
+    post_count_of_page: DataLoader[Key, int]
+    media_of_instagram: DataLoader[Key, Slice[Post]]
+    media_count_of_instagram: DataLoader[Key, int]
+    post_metrics: DataLoader[uuid.UUID, PostMetrics | None]
+    sync_schedule_of_page: DataLoader[uuid.UUID, SyncSchedule | None]
     template: DataLoader[uuid.UUID, Template | None]
     templates_of_account: DataLoader[Key, Slice[Template]]
     template_count_of_account: DataLoader[Key, int]
@@ -178,6 +190,11 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
     ) -> dict[uuid.UUID, int]:
         return await repo.count_by_pages(keys)
 
+    async def sync_schedules(
+        repo: SyncScheduleRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, SyncSchedule | None]:
+        return {**await repo.by_pages(keys)}
+
     async def templates(repo: TemplateRepository, keys: list[Key]) -> dict[Key, Slice[Template]]:
         async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Template]]:
             first, after, statuses = params
@@ -195,6 +212,47 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
             return await repo.count_by_accounts(ids, statuses)
 
         return await _grouped(keys, run)
+
+    async def page_posts(repo: PostRepository, keys: list[Key]) -> dict[Key, Slice[Post]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Post]]:
+            first, after, criteria = params
+            assert isinstance(criteria, PostFilter)
+            return await repo.of_pages(ids, criteria, first=int(str(first)), after=_opt_str(after))
+
+        return await _grouped(keys, run)
+
+    async def page_post_counts(repo: PostRepository, keys: list[Key]) -> dict[Key, int]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+            (criteria,) = params
+            assert isinstance(criteria, PostFilter)
+            return await repo.count_of_pages(ids, criteria)
+
+        return await _grouped(keys, run)
+
+    async def ig_media(repo: PostRepository, keys: list[Key]) -> dict[Key, Slice[Post]]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, Slice[Post]]:
+            first, after, criteria = params
+            assert isinstance(criteria, PostFilter)
+            return await repo.of_instagram_accounts(
+                ids, criteria, first=int(str(first)), after=_opt_str(after)
+            )
+
+        return await _grouped(keys, run)
+
+    async def ig_media_counts(repo: PostRepository, keys: list[Key]) -> dict[Key, int]:
+        async def run(params: Key, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+            (criteria,) = params
+            assert isinstance(criteria, PostFilter)
+            return await repo.count_of_instagram_accounts(ids, criteria)
+
+        return await _grouped(keys, run)
+
+    async def metrics_of_posts(
+        repo: PostRepository, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, PostMetrics | None]:
+        posts = await repo.get_many(keys)
+        found = await post_metrics(repo.session, repo.organization_id, list(posts.values()))
+        return {**found}
 
     empty: Slice[Any] = Slice(items=[], cursors=[], has_next=False)
     no_totals = PageTotals(conversations=0, contacts=0, messages=0)
@@ -225,6 +283,13 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
         templates_of_account=DataLoader(repo_batch(TemplateRepository, templates, empty)),
         template_count_of_account=DataLoader(repo_batch(TemplateRepository, template_counts, 0)),
         sync_run_count_of_page=DataLoader(repo_batch(SyncRunRepository, sync_run_counts, 0)),
+        post=by_id(PostRepository),
+        posts_of_page=DataLoader(repo_batch(PostRepository, page_posts, empty)),
+        post_count_of_page=DataLoader(repo_batch(PostRepository, page_post_counts, 0)),
+        media_of_instagram=DataLoader(repo_batch(PostRepository, ig_media, empty)),
+        media_count_of_instagram=DataLoader(repo_batch(PostRepository, ig_media_counts, 0)),
+        post_metrics=DataLoader(repo_batch(PostRepository, metrics_of_posts, None)),
+        sync_schedule_of_page=DataLoader(repo_batch(SyncScheduleRepository, sync_schedules, None)),
     )
 
 

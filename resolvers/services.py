@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.meta import MetaGateway, StateStore
-from domain.ports import EventBus, JobQueue, RateGate
+from domain.ports import Cache, EventBus, JobQueue, RateGate
+from domain.services.health import Thresholds
 from domain.services.oauth import OAuthConfig
 from domain.services.sync.runs import SyncLimits
 from domain.uow import UnitOfWork
@@ -35,6 +36,8 @@ class AppServices:
     state_store: StateStore
     oauth: OAuthConfig
     rate_gate: RateGate
+    # Short-lived JSON answers (the meta-module Instagram grid), shared when Redis is set.
+    cache: Cache
     # Checks X-Hub-Signature-256 over the raw bytes with the app secret (constant time).
     verify_signature: Callable[[bytes, str | None], bool]
     sync_limits: SyncLimits = field(default_factory=SyncLimits)
@@ -47,6 +50,8 @@ class AppServices:
     notify: bool = False
     cron_secret: str = ""
     clock: SystemClock = field(default_factory=SystemClock)
+    # When stored work counts as stuck in /api/health (the recovery settings).
+    health_thresholds: Thresholds = field(default_factory=Thresholds)
     # Extra health probes (Graph circuit breakers, broker, ...) keyed by check name.
     health_probes: dict[str, Any] = field(default_factory=dict)
 

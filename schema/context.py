@@ -22,13 +22,16 @@ from domain.models import (
     Message,
     MetaConnection,
     Page,
+    Post,
     SyncRun,
+    SyncSchedule,
     Template,
     WhatsAppAccount,
 )
 from domain.pagination import Slice
 from domain.repositories.sync_stats import PageTotals
 from domain.services.identity import Principal
+from domain.services.post_analytics import PostMetrics
 
 
 class Loaders(Protocol):
@@ -53,9 +56,16 @@ class Loaders(Protocol):
     active_sync_run_of_page: DataLoader[uuid.UUID, SyncRun | None]
     sync_runs_of_page: DataLoader[tuple[Hashable, ...], Slice[SyncRun]]
     sync_run_count_of_page: DataLoader[uuid.UUID, int]
+    sync_schedule_of_page: DataLoader[uuid.UUID, SyncSchedule | None]
     template: DataLoader[uuid.UUID, Template | None]
     templates_of_account: DataLoader[tuple[Hashable, ...], Slice[Template]]
     template_count_of_account: DataLoader[tuple[Hashable, ...], int]
+    post: DataLoader[uuid.UUID, Post | None]
+    posts_of_page: DataLoader[tuple[Hashable, ...], Slice[Post]]
+    post_count_of_page: DataLoader[tuple[Hashable, ...], int]
+    media_of_instagram: DataLoader[tuple[Hashable, ...], Slice[Post]]
+    media_count_of_instagram: DataLoader[tuple[Hashable, ...], int]
+    post_metrics: DataLoader[uuid.UUID, PostMetrics | None]
 
 
 _current_loaders: ContextVar[Loaders | None] = ContextVar("metasync_loaders", default=None)

@@ -4,11 +4,15 @@ from Meta; and changes metasync makes on Facebook or keeps for itself."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from domain.services.sync.fields import known_fields
 from resolvers.graphql import facebook_actions, sync
 from resolvers.graphql import mutation as resolvers
+from resolvers.graphql import posts as post_resolvers
+from resolvers.graphql import schedules as schedule_resolvers
 from resolvers.graphql import templates as template_resolvers
 from resolvers.graphql import webhooks as webhook_resolvers
 from schema.enums import ConversationSyncScope, OAuthPlatform, SyncScope
@@ -29,6 +33,14 @@ from schema.payloads import (
     UpdateContactResult,
     UpdatePageOnFacebookResult,
 )
+from schema.posts import (
+    CreatePostInput,
+    CreatePostResult,
+    DeletePostResult,
+    RefreshAnalyticsResult,
+    RetryPostResult,
+)
+from schema.schedules import SyncScheduleInput, UpdateSyncScheduleResult
 from schema.templates import (
     CreateTemplateResult,
     DeleteTemplateResult,
@@ -39,6 +51,13 @@ from schema.templates import (
 )
 from schema.types import GraphInfo
 from schema.webhooks import ReplayWebhookEventsResult, WebhookEventStatus
+
+SELECTIVE_FIELDS = strawberry.argument(
+    description="Selective sync: only these fields are read from Meta and written; the "
+    "others keep their values (null: every field). Names: "
+    + ", ".join(known_fields())
+    + ". An unknown name, or one this scope does not read, is a ValidationError on `fields`."
+)
 
 
 @strawberry.type
@@ -98,18 +117,35 @@ class Mutation:
         "(RateLimitedError says how long to wait)."
     )
     async def sync_page(
-        self, info: GraphInfo, page_id: strawberry.ID, scope: SyncScope
+        self,
+        info: GraphInfo,
+        page_id: strawberry.ID,
+        scope: SyncScope,
+        fields: Annotated[list[str] | None, SELECTIVE_FIELDS] = None,
     ) -> SyncPageResult:
-        return await sync.sync_page(info, page_id, scope)
+        return await sync.sync_page(info, page_id, scope, fields)
 
     @strawberry.mutation(
         description="Queue a sync of one conversation from Meta (its messages or its status); "
         "the run comes back at once. Counts toward its Page's limit of 10 per minute."
     )
     async def sync_conversation(
-        self, info: GraphInfo, conversation_id: strawberry.ID, scope: ConversationSyncScope
+        self,
+        info: GraphInfo,
+        conversation_id: strawberry.ID,
+        scope: ConversationSyncScope,
+        fields: Annotated[list[str] | None, SELECTIVE_FIELDS] = None,
     ) -> SyncConversationResult:
-        return await sync.sync_conversation(info, conversation_id, scope)
+        return await sync.sync_conversation(info, conversation_id, scope, fields)
+
+    @strawberry.mutation(
+        description="Change when the scheduler syncs a Page, and what (owners and admins); "
+        "settings left out are kept. Bad settings are a ValidationError naming each."
+    )
+    async def update_sync_schedule(
+        self, info: GraphInfo, page_id: strawberry.ID, input: SyncScheduleInput
+    ) -> UpdateSyncScheduleResult:
+        return await schedule_resolvers.update_sync_schedule(info, page_id, input)
 
     @strawberry.mutation(
         description="Change a Page's about, phone or website on Facebook (owners and admins). "
@@ -202,3 +238,30 @@ class Mutation:
     @strawberry.mutation(description="Make the stored templates match Meta's now.")
     async def sync_templates(self, info: GraphInfo, waba_id: str) -> SyncTemplatesResult:
         return await template_resolvers.sync_templates(info, waba_id)
+
+    @strawberry.mutation(
+        description="Create a post: answered at once (QUEUED or SCHEDULED); the post queue "
+        "publishes it, at most one post every 2 s per account. Follow it with postStatus."
+    )
+    async def create_post(self, info: GraphInfo, input: CreatePostInput) -> CreatePostResult:
+        return await post_resolvers.create_post(info, input)
+
+    @strawberry.mutation(description="Delete a post; a published one is deleted on Meta too.")
+    async def delete_post(self, info: GraphInfo, id: strawberry.ID) -> DeletePostResult:
+        return await post_resolvers.delete_post(info, id)
+
+    @strawberry.mutation(
+        description="Queue a FAILED post again with fresh attempts; if it ever reached Meta, "
+        "Meta is read first so it is never published twice."
+    )
+    async def retry_post(self, info: GraphInfo, id: strawberry.ID) -> RetryPostResult:
+        return await post_resolvers.retry_post(info, id)
+
+    @strawberry.mutation(
+        description="Read a Page's or Instagram account's posts and insights from Meta now "
+        "(otherwise daily at 03:00 UTC)."
+    )
+    async def refresh_analytics(
+        self, info: GraphInfo, account_id: strawberry.ID
+    ) -> RefreshAnalyticsResult:
+        return await post_resolvers.refresh_analytics(info, account_id)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
+from resolvers.graphql import posts as post_resolvers
 from resolvers.graphql import query as resolvers
 from resolvers.graphql import webhooks as webhook_resolvers
 from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
+from schema.posts import AccountAnalytics, Post, PostFilterInput
 from schema.sync import SyncRun
 from schema.templates import Template
 from schema.types import GraphInfo, InstagramAccount, Node, Page, Viewer
@@ -90,3 +94,31 @@ class Query:
     @strawberry.field(description="A WhatsApp template by global id; null if not visible.")
     async def template(self, info: GraphInfo, id: strawberry.ID) -> Template | None:
         return await resolvers.resolve_template(info, id)
+
+    @strawberry.field(description="The organization's posts, newest first.")
+    async def posts(
+        self,
+        info: GraphInfo,
+        filter: PostFilterInput | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Post]:
+        return await post_resolvers.posts(info, filter, first, after)
+
+    @strawberry.field(description="A post by global id; null if missing or not visible.")
+    async def post(self, info: GraphInfo, id: strawberry.ID) -> Post | None:
+        node = await resolvers.resolve_node(info, id)
+        return node if isinstance(node, Post) else None
+
+    @strawberry.field(
+        description="How a Page's or Instagram account's posts published between the dates "
+        "perform (default: the last 30 days); null if the account is not visible."
+    )
+    async def account_analytics(
+        self,
+        info: GraphInfo,
+        account_id: strawberry.ID,
+        start_date: date | None = None,
+        end_date: date | None = None,
+    ) -> AccountAnalytics | None:
+        return await post_resolvers.account_analytics(info, account_id, start_date, end_date)

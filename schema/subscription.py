@@ -11,8 +11,10 @@ from contextlib import aclosing
 import strawberry
 
 from resolvers.graphql import conversation_events as conversation_resolvers
+from resolvers.graphql import posts as post_resolvers
 from resolvers.graphql import subscription as resolvers
 from resolvers.graphql import templates as template_resolvers
+from schema.posts import Post
 from schema.sync import SyncRun
 from schema.templates import Template
 from schema.types import ConversationEvent, GraphInfo
@@ -64,3 +66,15 @@ class Subscription:
         async with aclosing(template_resolvers.template_status(info, waba_id)) as templates:
             async for template in templates:
                 yield template
+
+    @strawberry.subscription(
+        description="A post as it is now, then each step the post queue takes (queued, "
+        "processing, unconfirmed, published or failed); ends once it is published, has "
+        "failed for good, or is deleted."
+    )
+    async def post_status(
+        self, info: GraphInfo, post_id: strawberry.ID
+    ) -> AsyncGenerator[Post, None]:
+        async with aclosing(post_resolvers.post_status(info, post_id)) as steps:
+            async for step in steps:
+                yield step

@@ -16,6 +16,7 @@ from strawberry.types import Info
 from domain import models
 from domain.pagination import clamp_first
 from domain.services.identity import Principal
+from domain.services.sync.schedules import Schedule
 from schema.connections import Connection
 from schema.context import Context
 from schema.enums import ChannelStatus, MessageDirection, MessageStatus, Platform
@@ -23,6 +24,8 @@ from schema.inputs import ConversationFilterInput
 from schema.scalars import JSON, encode_global_id
 
 if TYPE_CHECKING:
+    from schema.posts import Post, PostFilterInput
+    from schema.schedules import SyncSchedule
     from schema.sync import PageSyncStatus
 
 GraphInfo = Info[Context, None]
@@ -214,6 +217,16 @@ class Page(Node):
 
         return PageSyncStatus(last_synced_at=self.last_synced_at, page_id=self.row_id)
 
+    @strawberry.field(description="When the scheduler syncs this Page, and what.")
+    async def sync_schedule(
+        self, info: GraphInfo
+    ) -> Annotated[SyncSchedule, strawberry.lazy("schema.schedules")]:
+        # schema.schedules is imported late like schema.sync (it builds on schema.errors).
+        from schema.schedules import SyncSchedule
+
+        row = await info.context.loaders.sync_schedule_of_page.load(self.row_id)
+        return SyncSchedule.from_domain(Schedule.of(self.row_id, row))
+
     @strawberry.field(description="The Instagram professional account linked to this Page.")
     async def instagram_account(self, info: GraphInfo) -> InstagramAccount | None:
         row = await info.context.loaders.instagram_account_of_page.load(self.row_id)
@@ -256,6 +269,24 @@ class Page(Node):
             has_previous=after is not None,
         )
 
+    @strawberry.field(
+        description="The Page's own posts, newest first: published through metasync or read "
+        "from Meta by the insights job."
+    )
+    async def posts(
+        self,
+        info: GraphInfo,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: Annotated[PostFilterInput, strawberry.lazy("schema.posts")] | None = None,
+    ) -> Connection[Annotated[Post, strawberry.lazy("schema.posts")]]:
+        from schema.posts import post_connection
+
+        loaders = info.context.loaders
+        return await post_connection(
+            loaders.posts_of_page, loaders.post_count_of_page, self.row_id, first, after, filter
+        )
+
 
 @strawberry.type
 class InstagramAccount(Node):
@@ -267,6 +298,7 @@ class InstagramAccount(Node):
     media_count: int | None
     status: ChannelStatus
     page_id: strawberry.Private[uuid.UUID | None]
+    row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_domain(cls, row: models.InstagramAccount) -> Self:
@@ -280,6 +312,7 @@ class InstagramAccount(Node):
             media_count=row.media_count,
             status=ChannelStatus(row.status),
             page_id=row.page_id,
+            row_id=row.id,
         )
 
     @strawberry.field(description="The Facebook Page the account is connected through.")
@@ -288,6 +321,26 @@ class InstagramAccount(Node):
             return None
         row = await info.context.loaders.page.load(self.page_id)
         return Page.from_domain(row) if row else None
+
+    @strawberry.field(description="The account's media, newest first.")
+    async def media(
+        self,
+        info: GraphInfo,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: Annotated[PostFilterInput, strawberry.lazy("schema.posts")] | None = None,
+    ) -> Connection[Annotated[Post, strawberry.lazy("schema.posts")]]:
+        from schema.posts import post_connection
+
+        loaders = info.context.loaders
+        return await post_connection(
+            loaders.media_of_instagram,
+            loaders.media_count_of_instagram,
+            self.row_id,
+            first,
+            after,
+            filter,
+        )
 
 
 @strawberry.type(description="A message or conversation change, as it is applied.")

@@ -111,6 +111,14 @@ class RedisEventBus:
                 if self._pubsub is not None:
                     await self._pubsub.unsubscribe(CHANNEL_PREFIX + channel)
 
+    def subscriber_count(self) -> int:
+        """Local subscribers (one bounded queue each) in this process."""
+        return self._local.subscriber_count()
+
+    def channel_count(self) -> int:
+        """Channels this process holds a Redis subscription for."""
+        return len(self._channels)
+
     async def _read(self) -> None:
         while True:
             try:

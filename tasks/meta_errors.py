@@ -12,8 +12,10 @@ from domain.meta import (
     MetaPermissionDenied,
     MetaRateLimited,
     MetaTokenInvalid,
+    MetaUnavailable,
 )
 from graph_client import (
+    CircuitOpenError,
     GraphError,
     PermissionDeniedError,
     RateLimitedError,
@@ -35,6 +37,8 @@ async def translated() -> AsyncIterator[None]:
             "transient": exc.is_transient,
             "retry_after": exc.retry_after,
         }
+        if isinstance(exc, CircuitOpenError):
+            raise MetaUnavailable(exc.message, **kwargs) from exc
         if isinstance(exc, TransientError) and exc.ambiguous:
             # A creating call the client would not repeat: read Meta before trying again.
             raise MetaOutcomeUnknown(exc.message, **kwargs) from exc

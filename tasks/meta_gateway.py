@@ -4,13 +4,15 @@ Graph errors translated into the domain's MetaError family."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from domain.meta import (
+    CONVERSATION_STATUS_FIELDS,
     CallCounter,
+    ConversationRead,
     InstagramInfo,
     MessageDataPoint,
     MetaConversation,
@@ -66,15 +68,20 @@ TEMPLATE_FIELDS = (
     "rejected_reason",
 )
 MESSAGE_FIELDS = "id,message,from,to,created_time,attachments,reply_to"
-CONVERSATION_FIELDS = (
-    "id",
-    "updated_time",
-    "unread_count",
-    "message_count",
-    "snippet",
-    "folder",
-    "participants",
-)
+# MetaPageInfo attributes -> the Graph fields that carry them.
+PAGE_DETAIL_FIELDS = {
+    "name": "name",
+    "category": "category",
+    "picture_url": "picture{url}",
+    "fan_count": "fan_count",
+    "followers_count": "followers_count",
+    "about": "about",
+    "phone": "phone",
+    "website": "website",
+}
+# Participants with their names (IG: username), or only their ids when names are not wanted.
+PARTICIPANTS = "participants"
+PARTICIPANT_IDS = "participants{id}"
 # Meta lists one folder per call (inbox by default); a whole inbox is all four.
 Folder = Literal["inbox", "other", "page_done", "spam"]
 FOLDERS: tuple[Folder, ...] = ("inbox", "other", "page_done", "spam")
@@ -279,8 +286,16 @@ class GraphMetaGateway(PublishingGateway):
         async with translated():
             await self.graph.subscribed_apps_delete(page_id, page_token)
 
-    async def page(self, page_id: str, page_token: str) -> MetaPageInfo:
-        fields = tuple(f for f in PAGE_FIELDS if f != "access_token")
+    async def page(
+        self, page_id: str, page_token: str, fields: Collection[str] | None = None
+    ) -> MetaPageInfo:
+        if fields is None:
+            fields = tuple(f for f in PAGE_FIELDS if f != "access_token")
+        else:
+            unknown = set(fields) - set(PAGE_DETAIL_FIELDS)
+            if unknown:
+                raise ValueError(f"not Page details: {sorted(unknown)}")
+            fields = ("id", *(g for a, g in PAGE_DETAIL_FIELDS.items() if a in fields))
         async with translated():
             return _page(await self.graph.get_page(page_id, page_token, fields))
 
@@ -295,12 +310,11 @@ class GraphMetaGateway(PublishingGateway):
         *,
         platform: str,
         updated_since: datetime | None = None,
-        with_messages: bool = True,
+        read: ConversationRead = ConversationRead(),
         limit: int | None = None,
     ) -> AsyncIterator[MetaConversation]:
-        fields = list(CONVERSATION_FIELDS)
-        if with_messages:
-            fields.append(NESTED_MESSAGES)
+        # Where to stop is known from updated_time, so an incremental listing always reads it.
+        fields = _conversation_fields(read, always=("updated_time",) if updated_since else ())
         if platform == "instagram":
             await self._learn_instagram_id(page_id, page_token)
         seen = 0
@@ -334,9 +348,15 @@ class GraphMetaGateway(PublishingGateway):
         self._own_ids[page_id] = {str(linked)} if linked else set()
 
     async def conversation(
-        self, conversation_id: str, page_id: str, page_token: str, *, platform: str
+        self,
+        conversation_id: str,
+        page_id: str,
+        page_token: str,
+        *,
+        platform: str,
+        read: ConversationRead = ConversationRead(),
     ) -> MetaConversation:
-        fields = [*CONVERSATION_FIELDS, f"messages.limit({DETAILED_MESSAGES}){{{MESSAGE_FIELDS}}}"]
+        fields = _conversation_fields(read)
         async with translated():
             raw = await self.graph.conversation(
                 conversation_id, page_token, fields, page_id=page_id
@@ -374,19 +394,23 @@ class GraphMetaGateway(PublishingGateway):
             messages_complete=complete,
         )
 
-    async def user_profile(self, user_id: str, page_token: str, *, platform: str) -> MetaProfile:
-        fields = (
-            ("name", "profile_pic")
-            if platform == "instagram"
-            else (
-                "first_name",
-                "last_name",
-                "name",
-                "profile_pic",
-            )
-        )
+    async def user_profile(
+        self,
+        user_id: str,
+        page_token: str,
+        *,
+        platform: str,
+        fields: Collection[str] = ("name", "picture_url"),
+    ) -> MetaProfile:
+        wanted: list[str] = []
+        if "name" in fields:
+            wanted += ["name"] if platform == "instagram" else ["first_name", "last_name", "name"]
+        if "picture_url" in fields:
+            wanted.append("profile_pic")
+        if not wanted:
+            raise ValueError("a profile read needs name or picture_url")
         async with translated():
-            data = await self.graph.user_profile(user_id, page_token, fields)
+            data = await self.graph.user_profile(user_id, page_token, tuple(wanted))
         name = data.get("name") or " ".join(
             part for part in (data.get("first_name"), data.get("last_name")) if part
         )
@@ -398,6 +422,16 @@ class GraphMetaGateway(PublishingGateway):
 
     def count_calls(self) -> AbstractContextManager[CallCounter]:
         return counting_calls()
+
+
+def _conversation_fields(read: ConversationRead, always: Sequence[str] = ()) -> list[str]:
+    """The ``fields=`` of a conversation read: only what ``read`` asks for (selective sync
+    saves payload this way), in a stable order."""
+    status = [f for f in CONVERSATION_STATUS_FIELDS if f in read.fields or f in always]
+    fields = ["id", *status, PARTICIPANTS if read.participant_names else PARTICIPANT_IDS]
+    if read.messages:
+        fields.append(NESTED_MESSAGES)
+    return fields
 
 
 def _template(raw: dict[str, Any]) -> MetaTemplate:

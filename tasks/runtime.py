@@ -10,14 +10,23 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.meta import MetaGateway
 from domain.ports import Clock, EventBus, JobQueue, RateGate
+from domain.services.sync.runs import SyncLimits
 from domain.uow import UnitOfWork
 from domain.vault import TokenVault
+
+
+@dataclass(frozen=True)
+class Recovery:
+    webhook_retry_after: timedelta = timedelta(seconds=30)
+    webhook_defer: timedelta = timedelta(seconds=300)
+    sync_lease: timedelta = timedelta(seconds=60)
 
 
 @dataclass
@@ -31,6 +40,10 @@ class WorkerContext:
     notify_webhook_url: str | None = None
     # Limits shared with the API (e.g. the post queue's spacing per account).
     rate_gate: RateGate | None = None
+    # The spec's sync limits, which scheduled syncs honour too.
+    sync_limits: SyncLimits = field(default_factory=SyncLimits)
+    # Recovery timings (settings.py explains each).
+    recovery: Recovery = field(default_factory=lambda: Recovery())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.jobs, self.bus)

@@ -30,14 +30,23 @@ from domain.models.messaging import (
 from domain.models.operations import (
     AppliedWebhookEvent,
     SyncRun,
+    SyncSchedule,
     SyncStatus,
     WebhookEvent,
     WebhookEventStatus,
 )
-from domain.models.publishing import Post, PostSnapshot, PostStatus, Template, TemplateStatus
+from domain.models.publishing import (
+    AccountSnapshot,
+    Post,
+    PostSnapshot,
+    PostStatus,
+    Template,
+    TemplateStatus,
+)
 
 __all__ = [
     "MESSAGE_STATUS_RANK",
+    "AccountSnapshot",
     "AppliedWebhookEvent",
     "Base",
     "ChannelStatus",
@@ -60,6 +69,7 @@ __all__ = [
     "PostStatus",
     "Role",
     "SyncRun",
+    "SyncSchedule",
     "SyncStatus",
     "Template",
     "TemplateStatus",

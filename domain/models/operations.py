@@ -7,7 +7,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.models.base import Base, IdMixin, TimestampMixin, org_fk, utcnow
@@ -45,8 +55,33 @@ class SyncRun(IdMixin, TimestampMixin, Base):
     graph_calls: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Selective sync (domain.services.sync.fields): the names chosen; None = everything.
+    selected_fields: Mapped[list[str] | None] = mapped_column(default=None)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Refreshed by the worker executing the run while it lives; a running run whose
+    # heartbeat is older than the lease lost its worker (SIGKILL, OOM, a lost machine).
+    heartbeat_at: Mapped[datetime | None]
+
+
+class SyncSchedule(IdMixin, TimestampMixin, Base):
+    """When the scheduler syncs one Page. A Page without a row follows the defaults
+    (domain.services.sync.schedules.DEFAULT_SCHEDULE), which are the fixed schedules
+    metasync had before schedules were configurable."""
+
+    __tablename__ = "sync_schedules"
+    __table_args__ = (UniqueConstraint("organization_id", "page_id"),)
+
+    organization_id: Mapped[uuid.UUID] = org_fk()
+    page_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pages.id", ondelete="CASCADE"), index=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    contacts_interval_minutes: Mapped[int] = mapped_column(Integer)
+    incremental_interval_minutes: Mapped[int] = mapped_column(Integer)
+    full_sync_hour: Mapped[int] = mapped_column(SmallInteger)  # UTC
+    # Selective sync for every scheduled run of the Page; None = everything.
+    selected_fields: Mapped[list[str] | None] = mapped_column(default=None)
 
 
 class WebhookEventStatus(enum.StrEnum):
@@ -77,6 +112,10 @@ class WebhookEvent(IdMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    # When its processing was last queued or picked up by a worker: the sweeper queues it
+    # again only once that is old (and older after each attempt), so a backlog is not
+    # multiplied by re-sends of events still waiting in the queue.
+    queued_at: Mapped[datetime | None]
 
 
 class AppliedWebhookEvent(Base):

@@ -49,6 +49,11 @@ class WebhookEventRepository:
         ).scalars()
         return make_slice(list(rows), first, ORDER)
 
+    async def get(self, event_id: uuid.UUID) -> WebhookEvent | None:
+        """One delivery applied to the organization; None for any other (same answer)."""
+        stmt = select(WebhookEvent).where(WebhookEvent.id == event_id, *self._scope(None))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def count(self, status: str | None) -> int:
         stmt = select(func.count()).select_from(WebhookEvent).where(*self._scope(status))
         return int((await self.session.execute(stmt)).scalar_one())

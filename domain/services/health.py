@@ -17,6 +17,8 @@ from domain.models import (
     Page,
     SyncRun,
     SyncStatus,
+    WebhookEvent,
+    WebhookEventStatus,
     WhatsAppAccount,
 )
 
@@ -63,12 +65,22 @@ async def _whatsapp_check(session: AsyncSession) -> dict[str, Any]:
     }
 
 
-async def check_health(session: AsyncSession, now: datetime) -> HealthReport:
+@dataclass(frozen=True)
+class Thresholds:
+    """When stored work counts as stuck (the deployment's recovery settings)."""
+
+    webhook_retry_after: timedelta = timedelta(seconds=30)
+    sync_lease: timedelta = timedelta(seconds=60)
+
+
+async def check_health(
+    session: AsyncSession, now: datetime, thresholds: Thresholds = Thresholds()
+) -> HealthReport:
     # Any database failure (unreachable, or reachable but not migrated) makes metasync
     # unhealthy; the message names the exception type only, never connection details.
     try:
         await session.execute(text("SELECT 1"))
-        return await _checks(session, now)
+        return await _checks(session, now, thresholds)
     except Exception as exc:
         return HealthReport(
             status="unhealthy",
@@ -76,7 +88,7 @@ async def check_health(session: AsyncSession, now: datetime) -> HealthReport:
         )
 
 
-async def _checks(session: AsyncSession, now: datetime) -> HealthReport:
+async def _checks(session: AsyncSession, now: datetime, thresholds: Thresholds) -> HealthReport:
     checks: dict[str, dict[str, Any]] = {"database": {"status": "ok"}}
 
     live_pages = Page.deleted_at.is_(None)
@@ -167,12 +179,40 @@ async def _checks(session: AsyncSession, now: datetime) -> HealthReport:
             Page.last_synced_at < now - SYNC_STALE_AFTER,
         ),
     )
+    # Additive: runs whose worker stopped beating (the sweeper fails and re-queues them).
+    lost = await _scalar(
+        session,
+        select(func.count()).where(
+            SyncRun.status == SyncStatus.RUNNING.value,
+            func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at, SyncRun.created_at)
+            < now - thresholds.sync_lease,
+        ),
+    )
     sync_check: dict[str, Any] = {"status": "ok"}
-    if failed_recently or stale:
-        sync_check = {"status": "warning", "failedRecently": failed_recently, "stalePages": stale}
+    if failed_recently or stale or lost:
+        sync_check = {
+            "status": "warning",
+            "failedRecently": failed_recently,
+            "stalePages": stale,
+            "lostRuns": lost,
+        }
     checks["sync"] = sync_check
+    checks["webhookInbox"] = await _inbox_check(session, now, thresholds)
 
     return HealthReport(status=_worst([c["status"] for c in checks.values()]), checks=checks)
+
+
+async def _inbox_check(session: AsyncSession, now: datetime, t: Thresholds) -> dict[str, Any]:
+    """Additive: deliveries stored but not applied after the sweeper's delay mean workers
+    or the broker are not keeping up (or are down); they are kept and applied later."""
+    waiting = await _scalar(
+        session,
+        select(func.count()).where(
+            WebhookEvent.status == WebhookEventStatus.RECEIVED.value,
+            WebhookEvent.received_at < now - t.webhook_retry_after,
+        ),
+    )
+    return {"status": "warning" if waiting else "ok", "waiting": waiting}
 
 
 async def _scalar(session: AsyncSession, stmt: Any) -> int:

@@ -2,7 +2,7 @@
 
 Members do the inbox work: they read, sync from Meta, archive, mute, mark read and edit
 contacts. What changes the organization's presence on Meta — a Page's public details on
-Facebook — or which Pages the organization holds is for owners and admins.
+Facebook — which Pages the organization holds, or when they sync is for owners and admins.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class Action(enum.StrEnum):
     CONNECT_PAGES = "connect Pages"
     OPERATE_WEBHOOKS = "see and replay webhook deliveries"
     MANAGE_TEMPLATES = "create, edit or delete WhatsApp message templates"
+    MANAGE_SYNC_SCHEDULES = "change a Page's sync schedule"
 
 
 # Actions not listed here are open to every member.
@@ -27,6 +28,8 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.CONNECT_PAGES: MANAGERS,
     Action.OPERATE_WEBHOOKS: MANAGERS,
     Action.MANAGE_TEMPLATES: MANAGERS,
+    # A schedule spends the organization's Graph API budget on every run it makes.
+    Action.MANAGE_SYNC_SCHEDULES: MANAGERS,
 }
 
 

@@ -118,10 +118,13 @@ def _placeholders(text: str, where: str, formats: set[str]) -> tuple[str, list[s
             "placeholders must be {{1}}, {{2}}... or lower-case {{names}}, not mixed",
         )
     if numbers:
-        if sorted(set(numbers)) != list(range(1, max(numbers) + 1)):
+        # Compared with 1..(how many there are), never built up to the largest: a client's
+        # {{99999999999}} would otherwise cost memory without bound.
+        distinct = sorted(set(numbers))
+        if distinct != list(range(1, len(distinct) + 1)):
             raise InvalidInputError(f"{where}.text", "numbered placeholders must run 1, 2, 3...")
         formats.add("positional")
-        return "positional", [str(n) for n in sorted(set(numbers))]
+        return "positional", [str(n) for n in distinct]
     formats.add("named")
     return "named", list(dict.fromkeys(names))
 
@@ -179,9 +182,11 @@ def _named_examples(item: dict[str, Any], where: str, key: str, names: list[str]
     given = _example(item, where).get(key)
     entries = given if isinstance(given, list) else []
     covered = {
-        e.get("param_name")
+        e["param_name"]
         for e in entries
-        if isinstance(e, dict) and e.get("example") not in (None, "")
+        if isinstance(e, dict)
+        and isinstance(e.get("param_name"), str)
+        and e.get("example") not in (None, "")
     }
     missing = [n for n in names if n not in covered]
     if missing:

@@ -265,6 +265,14 @@ class Sandbox:
         """Send API sender actions and WhatsApp read receipts, as Meta received them."""
         return self.store.sender_actions
 
+    def calls(self) -> list[dict[str, Any]]:
+        """The Graph calls received, oldest first (the newest few thousand): ``method``,
+        ``path`` (without the version) and ``fields`` (the raw ``fields=``, or None)."""
+        return list(self.core.call_log)
+
+    def clear_calls(self) -> None:
+        self.core.call_log.clear()
+
     # --- simulations (see simulate.py) -------------------------------------------------------
 
     async def simulate_inbound_message(self, **kwargs: Any) -> dict[str, Any]:

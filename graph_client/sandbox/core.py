@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from graph_client.sandbox.usage import PerSecondLimiter, UsageTracker
 from graph_client.sandbox.webhooks import EmitterOptions, WebhookEmitter
 
 Ticker = Callable[["Core", Any], None]
+# The call log keeps the newest calls only: a long benchmark must not grow it without end.
+CALL_LOG_SIZE = 5000
 
 
 class Core:
@@ -37,6 +40,15 @@ class Core:
         # Called with each object whose timer (store.timers) is due, on tick(): from every
         # Graph request, the background task and tests.
         self.tickers: list[Ticker] = []
+        # Graph calls received (method, path, fields=), for tests that check what a client
+        # asked for; never tokens or other parameters.
+        self.call_log: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_SIZE)
+
+    def log_call(self, method: str, path: str, params: dict[str, Any]) -> None:
+        fields = params.get("fields")
+        self.call_log.append(
+            {"method": method, "path": path, "fields": str(fields) if fields else None}
+        )
 
     def now(self) -> float:
         return self.config.clock() + self.clock_offset
@@ -48,6 +60,7 @@ class Core:
         )
         self.conversations_limiter = PerSecondLimiter(self.config.conversations_calls_per_second)
         self.faults = Faults()
+        self.call_log.clear()
         self.emitter.held.clear()
         self.emitter.attempts.clear()
         self.emitter.undeliverable.clear()

@@ -32,6 +32,7 @@ from graph_client.sandbox.errors import (
     unknown_path,
     unsupported_request,
 )
+from graph_client.sandbox.faults import FaultRule
 from graph_client.sandbox.fields import FieldSpec, parse_fields
 from graph_client.sandbox.models import Token
 from graph_client.sandbox.render import NODES, render, render_connection, validate
@@ -117,11 +118,21 @@ async def handle(core: Core, request: Request, path: str) -> Response:
     status = 200
     try:
         ctx.params = await _params(request)
-        fault = await _apply_faults(core, request.method, "/" + "/".join(segments))
-        if fault is not None:
-            return fault
+        path = "/" + "/".join(segments)
+        core.log_call(request.method, path, ctx.params)
+        token = bearer(request, ctx.params)
+        rule = await _pick_fault(core, request.method, path)
+        if rule is not None and not rule.applied:
+            fault = await _fault_response(core, rule, request.method, path, token)
+            if fault is not None:
+                return fault
         core.tick()
         payload = await dispatch(ctx, segments, request)
+        if rule is not None and rule.applied:
+            # The call took effect; only its answer is lost on the way back.
+            fault = await _fault_response(core, rule, request.method, path, token)
+            if fault is not None:
+                return fault
         if isinstance(payload, Response):
             return payload
     except MetaError as error:
@@ -162,14 +173,19 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
-async def _apply_faults(core: Core, method: str, path: str) -> Response | None:
+async def _pick_fault(core: Core, method: str, path: str) -> FaultRule | None:
+    """The injected latency, then the fault rule this call draws (if any)."""
     faults = core.faults
     delay = faults.delay_seconds()
     if delay:
         await asyncio.sleep(delay)
-    rule = faults.pick(method, path)
-    if rule is None:
-        return None
+    return faults.pick(method, path)
+
+
+async def _fault_response(
+    core: Core, rule: FaultRule, method: str, path: str, token: str | None
+) -> Response | None:
+    """What the caller sees instead of the answer; None: answer normally (after a sleep)."""
     if rule.kind == "timeout":
         if rule.mode == "raise":
             raise httpx.ReadTimeout("sandbox: simulated timeout")
@@ -177,11 +193,24 @@ async def _apply_faults(core: Core, method: str, path: str) -> Response | None:
         return None
     if rule.kind == "rate_limit":
         return _rate_limited(core, rule.code, rule.estimated_minutes, path)
+    if rule.kind == "meta_error":
+        message = rule.message or f"(#{rule.code}) Injected error"
+        error = MetaError(message, rule.code, subcode=rule.subcode, status=rule.status)
+        return Response(dumps(error.body()), rule.status, media_type="application/json")
     if rule.body == "html":
         html = "<html><body><h1>502 Bad Gateway</h1></body></html>"
         return Response(html, rule.status, media_type="text/html")
     if rule.body == "empty":
         return Response(b"", rule.status)
+    if rule.body == "echo":
+        # An error quoting the request's token back (as Meta's input-echoing messages and some
+        # proxies do): what metasync must never pass on to its callers or its logs.
+        echoed = MetaError(
+            f"Malformed access token {token} (access_token={token}) for {method} {path}",
+            100,
+            status=rule.status,
+        )
+        return Response(dumps(echoed.body()), rule.status, media_type="application/json")
     if rule.code == 1:
         error = MetaError("An unknown error occurred", 1, subcode=99, status=rule.status)
     else:

@@ -216,6 +216,7 @@ class IGContainer:
     created_at: float
     image_url: str | None = None
     video_url: str | None = None
+    cover_url: str | None = None
     caption: str | None = None
     children: list[str] = field(default_factory=list)
     is_carousel_item: bool = False

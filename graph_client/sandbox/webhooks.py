@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +72,12 @@ class WebhookEmitter:
     attempts: list[DeliveryAttempt] = field(default_factory=list)
     undeliverable: list[dict[str, Any]] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _client: httpx.AsyncClient | None = None
+    # One client per event loop: a call made from a worker's loop (a post published by a
+    # Dramatiq actor) delivers from that loop, and a connection belongs to the loop that
+    # opened it.
+    _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
 
     def emit(self, payload: dict[str, Any]) -> None:
         if self.options.holds:
@@ -86,18 +92,38 @@ class WebhookEmitter:
         return self._send_held()
 
     async def drain(self) -> None:
-        """Wait until every scheduled delivery (retries included) has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every scheduled delivery (retries included) has finished: awaited on
+        this loop, watched on the others (a worker's loop delivers what its calls caused)."""
+        while True:
+            if tasks := self._tasks_here():
+                await asyncio.gather(*tasks, return_exceptions=True)
+            elif any(not t.done() and not t.get_loop().is_closed() for t in self._snapshot()):
+                await asyncio.sleep(0.02)
+            else:
+                return
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
+        tasks = self._tasks_here()
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for other in [t for t in self._snapshot() if not t.get_loop().is_closed()]:
+            other.get_loop().call_soon_threadsafe(other.cancel)
         self._tasks.clear()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+        # Other loops' clients cannot be closed from here; their loops close their sockets.
+        self._clients.clear()
+
+    def _tasks_here(self) -> list[asyncio.Task[None]]:
+        loop = asyncio.get_running_loop()
+        return [t for t in self._snapshot() if t.get_loop() is loop]
+
+    def _snapshot(self) -> list[asyncio.Task[None]]:
+        # Another loop's thread drops its finished tasks from the set at any time: copy it
+        # in one step (under the GIL) before looking through it.
+        return list(self._tasks)
 
     async def verify(self, url: str, verify_token: str) -> dict[str, Any]:
         """Meta's GET handshake: the callback must answer 200 with the raw challenge."""
@@ -116,9 +142,12 @@ class WebhookEmitter:
         return {"ok": ok, "status": response.status_code, "challenge": challenge, "body": body}
 
     def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(transport=self.transport, timeout=self.timeout)
-        return self._client
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = httpx.AsyncClient(transport=self.transport, timeout=self.timeout)
+            self._clients[loop] = client
+        return client
 
     # --- internals ---------------------------------------------------------------------------
 

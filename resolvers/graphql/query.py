@@ -21,7 +21,10 @@ from domain.repositories.channels import (
     WhatsAppAccountRepository,
 )
 from domain.repositories.sync_runs import SyncRunRepository
+from domain.repositories.webhook_events import WebhookEventRepository
 from domain.services.connection_health import organization_health
+from domain.services.permissions import Action, may
+from resolvers.graphql import posts as post_resolvers
 from resolvers.graphql.ids import id_of
 from schema.accounts import ConnectionHealth, MetaConnection, WhatsAppAccount
 from schema.connections import Connection
@@ -39,6 +42,7 @@ from schema.types import (
     Page,
     Viewer,
 )
+from schema.webhooks import WebhookEvent
 
 MAX_NODES = MAX_PAGE_SIZE
 RowT = TypeVar("RowT")
@@ -210,6 +214,17 @@ async def _sync_run(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     return SyncRun.from_domain(row) if row else None
 
 
+async def _webhook_event(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
+    # Deliveries are for owners and admins (as Query.webhookEvents); anyone else sees null,
+    # the answer for what does not exist.
+    viewer = info.context.viewer
+    if not may(viewer.role, Action.OPERATE_WEBHOOKS):
+        return None
+    async with info.context.services.session_factory() as session:
+        row = await WebhookEventRepository(session, viewer.organization_id).get(row_id)
+    return WebhookEvent.from_domain(row) if row else None
+
+
 async def _organization(info: GraphInfo, row_id: uuid.UUID) -> Node | None:
     viewer = info.context.viewer
     if row_id != viewer.organization_id:
@@ -231,6 +246,8 @@ _NODE_RESOLVERS: dict[str, Callable[[GraphInfo, uuid.UUID], Awaitable[Node | Non
     "WhatsAppAccount": _whatsapp_account,
     "Template": _template,
     "SyncRun": _sync_run,
+    "WebhookEvent": _webhook_event,
     "Organization": _organization,
     "User": _user,
+    "Post": post_resolvers.post_node,
 }

@@ -86,8 +86,12 @@ class _Newest:
 
     async def take(self, within: float) -> Events:
         """What arrived since the last take; empty if nothing did ``within`` seconds."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), within)
+        if not self._ready.is_set():
+            # A timeout scope, not wait_for: wait_for wraps the wait in a task of its own,
+            # once per event and per subscriber.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await self._ready.wait()
         self._ready.clear()
         taken, self._events = list(self._events.values()), {}
         return taken

@@ -10,7 +10,9 @@ from resolvers.rest import (
     meta_posts,
     meta_webhook,
     social,
+    social_analytics,
     social_posts,
+    sync_schedules,
     whatsapp,
 )
 from resolvers.rest.routing import Endpoint
@@ -20,8 +22,10 @@ def all_endpoints() -> list[Endpoint]:
     return [
         *auto_connect.ENDPOINTS,
         *facebook_sync.ENDPOINTS,
+        *sync_schedules.ENDPOINTS,
         *social.ENDPOINTS,
         *social_posts.ENDPOINTS,
+        *social_analytics.ENDPOINTS,
         *meta_posts.ENDPOINTS,
         *meta_business.ENDPOINTS,
         *whatsapp.ENDPOINTS,

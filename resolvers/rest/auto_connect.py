@@ -53,7 +53,7 @@ HEALTH_SCHEMA: dict[str, Any] = {
 async def health(ctx: RestContext) -> Response:
     services = ctx.services
     async with services.session_factory() as session:
-        report = await check_health(session, services.clock.now())
+        report = await check_health(session, services.clock.now(), services.health_thresholds)
     checks = dict(report.checks)
     status = report.status
     for name, probe in services.health_probes.items():
@@ -158,6 +158,8 @@ ENDPOINTS = [
             },
             {"succeeded": _INT, "warnings": STRINGS},
         ),
+        # 400: a domain refusal (no stored Meta login); 403: a member; 429/502: Meta's.
+        errors=(400, 403, 429, 502),
     ),
     Endpoint(
         AUTO_CONNECT,
@@ -186,5 +188,6 @@ ENDPOINTS = [
         "System health: database, pages, token expiry, conversations, sync freshness",
         auth="none",
         response_schema=HEALTH_SCHEMA,
+        other_responses={503: HEALTH_SCHEMA},
     ),
 ]

@@ -25,6 +25,7 @@ _META_ID = re.compile(r"[0-9]{1,64}")
 # JSON-schema pieces for the endpoint declarations (they become /openapi.json).
 STRING: dict[str, Any] = {"type": "string"}
 NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+NULLABLE_INTEGER: dict[str, Any] = {"type": ["integer", "null"]}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 STRINGS: dict[str, Any] = {"type": "array", "items": STRING}
 DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}

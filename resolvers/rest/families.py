@@ -7,7 +7,7 @@ is rendered in that family's envelope, whether it came from an endpoint or from 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 ErrorBody = dict[str, Any]
@@ -101,25 +101,78 @@ def _module_envelope(err: RestError) -> ErrorBody:
     return body
 
 
+# What each envelope above always carries (required) and may carry (described); additive
+# facts (Meta's code, a run id, the spec's "action") may appear beside them.
+_STRING: dict[str, Any] = {"type": "string"}
+_SYNC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["success", "message", "status"],
+    "properties": {
+        "success": {"const": False},
+        "message": _STRING,
+        "status": {"type": "integer"},
+        "field": _STRING,
+        "code": _STRING,
+    },
+}
+_BUSINESS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["success", "error"],
+    "properties": {
+        "success": {"const": False},
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": _STRING,
+                "message": _STRING,
+                "details": {"type": "object", "properties": {"field": _STRING}},
+            },
+        },
+    },
+}
+_SOCIAL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": _STRING,
+        "message": _STRING,
+        "fields": {"type": "object", "additionalProperties": _STRING},
+    },
+}
+_MODULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": _STRING, "field": _STRING},
+}
+
+
 @dataclass(frozen=True)
 class Family:
     name: str
     document: str
     prefixes: tuple[str, ...]
     envelope: Callable[[RestError], ErrorBody]
+    # JSON schema of the envelope, for /openapi.json (a dict: not part of the hash).
+    error_schema: dict[str, Any] = field(compare=False)
 
     def render(self, err: RestError) -> ErrorBody:
         return self.envelope(err)
 
 
 FACEBOOK_SYNC = Family(
-    "facebook-sync", "spec/facebook-sync-api.md", ("/api/facebook/",), _sync_envelope
+    "facebook-sync",
+    "spec/facebook-sync-api.md",
+    ("/api/facebook/",),
+    _sync_envelope,
+    _SYNC_SCHEMA,
 )
 AUTO_CONNECT = Family(
     "auto-connect",
     "spec/auto-connect.md",
     ("/api/facebook/auto-connect", "/api/cron/", "/api/health", "/api/webhook"),
     _sync_envelope,
+    _SYNC_SCHEMA,
 )
 META_BUSINESS = Family(
     "meta-business",
@@ -133,18 +186,21 @@ META_BUSINESS = Family(
         "/api/meta/webhook",
     ),
     _business_envelope,
+    _BUSINESS_SCHEMA,
 )
 SOCIAL = Family(
     "social",
     "spec/social-service-architecture.md",
     ("/api/social/", "/api/auth/social/"),
     _social_envelope,
+    _SOCIAL_SCHEMA,
 )
 META_MODULE = Family(
     "meta-module",
     "spec/meta-module-api.md",
     ("/api/meta/",),  # the rest of /api/meta/: verify-user/, pages/, sync/, instagram/<id>/, post/
     _module_envelope,
+    _MODULE_SCHEMA,
 )
 
 FAMILIES = (FACEBOOK_SYNC, AUTO_CONNECT, META_BUSINESS, SOCIAL, META_MODULE)

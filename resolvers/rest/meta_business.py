@@ -322,6 +322,8 @@ def business_endpoint(
     data: Json,
     request: Json | None = None,
     query: dict[str, Json] | None = None,
+    errors: tuple[int, ...] = (),
+    required_query: tuple[str, ...] = (),
 ) -> Endpoint:
     """An endpoint of this family: Meta's failures answered by ``meta_failure``."""
     return Endpoint(
@@ -333,7 +335,13 @@ def business_endpoint(
         request_schema=request,
         response_schema=success_schema(data),
         query_params=query or {},
+        errors=errors,
+        required_query=required_query,
     )
+
+
+# What meta_failure answers besides the 401 every authenticated endpoint documents.
+META_ERRORS = (403, 429, 502)
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -347,6 +355,7 @@ ENDPOINTS: list[Endpoint] = [
             {"expiresAt": NULLABLE_DATE_TIME, "platforms": _PLATFORMS, "warnings": STRINGS},
         ),
         request=object_schema({"code": STRING, "redirectUri": STRING}),
+        errors=META_ERRORS,
     ),
     business_endpoint(
         "GET",
@@ -385,6 +394,7 @@ ENDPOINTS: list[Endpoint] = [
             },
         ),
         request=object_schema({"accountId": STRING}),
+        errors=META_ERRORS,
     ),
     business_endpoint(
         "GET",
@@ -402,6 +412,7 @@ ENDPOINTS: list[Endpoint] = [
             {"id": STRING, "pageId": STRING, "status": {"const": "connected"}},
             {"webhookSubscribed": BOOLEAN},
         ),
+        errors=META_ERRORS,
     ),
     business_endpoint(
         "GET",
@@ -419,5 +430,6 @@ ENDPOINTS: list[Endpoint] = [
             {"id": STRING, "igAccountId": STRING, "status": {"const": "connected"}},
             {"username": NULLABLE_STRING, "pageId": STRING},
         ),
+        errors=META_ERRORS,
     ),
 ]

@@ -7,9 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from domain.services.webhook_config import PAGE_FIELDS, configure, get_config
+from resolvers.rest.common import (
+    BOOLEAN,
+    NULLABLE_DATE_TIME,
+    NULLABLE_STRING,
+    STRING,
+    object_schema,
+)
 from resolvers.rest.families import META_BUSINESS
+from resolvers.rest.meta_business import success_schema
 from resolvers.rest.routing import Endpoint, RestContext
 
+_INT: dict[str, Any] = {"type": "integer"}
 FIELDS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {name: {"type": "boolean"} for name in PAGE_FIELDS},
@@ -69,8 +78,35 @@ async def configure_webhook(ctx: RestContext) -> dict[str, Any]:
     }
 
 
+_FIELDS_STATE: dict[str, Any] = {
+    "type": "object",
+    "required": list(PAGE_FIELDS),
+    "properties": dict.fromkeys(PAGE_FIELDS, BOOLEAN),
+}
+_STATUS: dict[str, Any] = {"enum": ["active", "inactive"]}
+
 ENDPOINTS = [
-    Endpoint(META_BUSINESS, "GET", "/api/meta/webhook", get_webhook, "Webhook configuration"),
+    Endpoint(
+        META_BUSINESS,
+        "GET",
+        "/api/meta/webhook",
+        get_webhook,
+        "Webhook configuration",
+        response_schema=success_schema(
+            object_schema(
+                {
+                    "id": NULLABLE_STRING,
+                    "verifyToken": STRING,
+                    "targetUrl": STRING,
+                    "fields": _FIELDS_STATE,
+                    "status": _STATUS,
+                    "createdAt": NULLABLE_DATE_TIME,
+                    "updatedAt": NULLABLE_DATE_TIME,
+                },
+                {"pagesSubscribed": _INT, "pagesTotal": _INT},
+            )
+        ),
+    ),
     Endpoint(
         META_BUSINESS,
         "POST",
@@ -81,6 +117,13 @@ ENDPOINTS = [
             "type": "object",
             "required": ["fields"],
             "properties": {"verifyToken": {"type": "string"}, "fields": FIELDS_SCHEMA},
+            "example": {"fields": {"messages": True, "messaging_postbacks": True, "feed": False}},
         },
+        response_schema=success_schema(
+            object_schema(
+                {"id": STRING, "status": _STATUS, "fields": _FIELDS_STATE},
+                {"applied_on_meta": BOOLEAN, "pagesSubscribed": _INT, "pagesTotal": _INT},
+            )
+        ),
     ),
 ]

@@ -11,16 +11,35 @@ from resolvers.rest.families import FAMILIES, Family, RestError
 from resolvers.rest.routing import Endpoint
 
 _ERROR_STATUSES = {
-    "400": "Bad input; the body names the field",
-    "401": "Missing or invalid credentials",
-    "404": "Not found (or not visible to this organization)",
-    "500": "Unexpected server error",
+    400: "Bad input; the body names the field",
+    401: "Missing or invalid credentials (or a token Meta no longer accepts)",
+    403: "The caller's role (or Meta) does not allow this",
+    404: "Not found (or not visible to this organization)",
+    409: "Conflicts with the current state",
+    429: "Rate limited (metasync's sync limits or Meta's); see Retry-After",
+    500: "Unexpected server error",
+    502: "Meta failed or refused the call",
+    503: "A service metasync needs is unavailable",
 }
+_OTHER_STATUSES = {
+    201: "Created",
+    202: "Accepted: still running",
+    503: "Unhealthy: metasync cannot serve",
+}
+
+
+def _error_statuses(ep: Endpoint) -> list[int]:
+    statuses = {500, *ep.errors}
+    if ep.auth != "none":
+        statuses.add(401)
+    if ep.path_params or ep.request_schema or ep.query_params:
+        statuses.update((400, 404))
+    return sorted(statuses)
 
 
 def _error_schema(family: Family) -> dict[str, Any]:
     sample = family.render(RestError(400, "example", field="field"))
-    return {"type": "object", "required": sorted(sample), "example": sample}
+    return {**family.error_schema, "example": sample}
 
 
 def build_openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
@@ -32,20 +51,20 @@ def build_openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, A
                 "content": {"application/json": {"schema": ep.response_schema or {}}},
             }
         }
+        for status, schema in ep.other_responses.items():
+            responses[str(status)] = {
+                "description": _OTHER_STATUSES.get(status, "Success"),
+                "content": {"application/json": {"schema": schema}},
+            }
         error_ref = {"$ref": f"#/components/schemas/{_schema_name(ep.family)}"}
-        statuses = dict(_ERROR_STATUSES)
-        if ep.auth == "none":
-            statuses.pop("401")
-        if not ep.path_params and not ep.request_schema and not ep.query_params:
-            statuses.pop("404")
-            statuses.pop("400")
-        for status, description in statuses.items():
-            responses[status] = {
-                "description": description,
+        for status in _error_statuses(ep):
+            responses[str(status)] = {
+                "description": _ERROR_STATUSES[status],
                 "content": {"application/json": {"schema": error_ref}},
             }
         operation: dict[str, Any] = {
             "summary": ep.summary,
+            **({"description": ep.description} if ep.description else {}),
             "tags": [ep.family.name],
             "operationId": f"{ep.method.lower()}_{_slug(ep.path)}",
             "responses": responses,
@@ -54,7 +73,12 @@ def build_openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, A
                 for p in ep.path_params
             ]
             + [
-                {"name": name, "in": "query", "required": False, "schema": schema}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in ep.required_query,
+                    "schema": schema,
+                }
                 for name, schema in ep.query_params.items()
             ],
         }
@@ -66,7 +90,7 @@ def build_openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, A
             operation["security"] = []
         if ep.request_schema is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": ep.body_required,
                 "content": {"application/json": {"schema": ep.request_schema}},
             }
         paths.setdefault(_openapi_path(ep.path), {})[ep.method.lower()] = operation

@@ -66,8 +66,16 @@ class Endpoint:
     auth: Auth = "bearer"
     status_code: int = 200
     request_schema: dict[str, Any] | None = None
+    body_required: bool = True  # False: the body may be left out (every field optional)
+    description: str | None = None  # longer than the summary (e.g. a metasync extension)
     response_schema: dict[str, Any] | None = None
     query_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required_query: tuple[str, ...] = ()  # of query_params, those the endpoint requires
+    # Error statuses answered beyond those every endpoint of its kind may give (400 and 404
+    # with inputs, 401 with auth, 500): a 403 for a role, Meta's 429 and 502, a 409.
+    errors: tuple[int, ...] = ()
+    # Other successful answers, by status, with their schema (a 202 for a run still going).
+    other_responses: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def path_params(self) -> list[str]:

@@ -28,7 +28,7 @@ from resolvers.rest.common import (
     require,
     uuid_value,
 )
-from resolvers.rest.meta_business import business_endpoint
+from resolvers.rest.meta_business import META_ERRORS, business_endpoint
 from resolvers.rest.routing import Endpoint, Handler, RestContext
 
 Json = dict[str, Any]
@@ -317,9 +317,29 @@ _TEMPLATE = object_schema(
     },
     {"rejectedReason": NULLABLE_STRING, "qualityScore": NULLABLE_STRING},
 )
-_TEMPLATE_BODY = object_schema(
-    {"name": STRING, "language": STRING, "category": STRING, "components": array_of(_COMPONENT)}
-)
+_TEMPLATE_BODY = {
+    **object_schema(
+        {
+            "name": STRING,
+            "language": STRING,
+            "category": STRING,
+            "components": array_of(_COMPONENT),
+        }
+    ),
+    "example": {
+        "name": "order_shipped",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Hi {{1}}, order {{2}} ships today.",
+                "example": {"body_text": [["Ana", "A-12"]]},
+            },
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Track it"}]},
+        ],
+    },
+}
 _POINTS = array_of(object_schema({"timestamp": DATE_TIME, "value": {"type": "integer"}}))
 _WABA_PARAM: dict[str, Json] = {"wabaId": STRING}
 
@@ -333,9 +353,19 @@ def _endpoint(
     *,
     request: Json | None = None,
     query: dict[str, Json] | None = None,
+    errors: tuple[int, ...] = META_ERRORS,
+    required_query: tuple[str, ...] = (),
 ) -> Endpoint:
     return business_endpoint(
-        method, path, handler, summary, data, request, {**_WABA_PARAM, **(query or {})}
+        method,
+        path,
+        handler,
+        summary,
+        data,
+        request,
+        {**_WABA_PARAM, **(query or {})},
+        errors,
+        required_query,
     )
 
 
@@ -359,6 +389,7 @@ ENDPOINTS: list[Endpoint] = [
             },
             {"messagingLimitTier": NULLABLE_STRING, "phoneNumbers": {"type": "array"}},
         ),
+        errors=(),  # read from metasync's copy
     ),
     _endpoint(
         "GET",
@@ -379,6 +410,7 @@ ENDPOINTS: list[Endpoint] = [
             }
         ),
         query={"status": STRING, "category": STRING, "limit": STRING, "offset": STRING},
+        errors=(),  # read from metasync's copy
     ),
     _endpoint(
         "POST",
@@ -449,5 +481,6 @@ ENDPOINTS: list[Endpoint] = [
             "granularity": {"enum": ["day", "hour"]},
             "metrics": {"type": "array", "items": {"enum": list(METRICS)}},
         },
+        required_query=("startDate", "endDate"),
     ),
 ]

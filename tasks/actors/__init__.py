@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tasks.actors import connections, publishing, sync, webhooks, whatsapp
+from tasks.actors import connections, insights, publishing, sync, webhooks, whatsapp
 
-__all__ = ["connections", "publishing", "sync", "webhooks", "whatsapp"]
+__all__ = ["connections", "insights", "publishing", "sync", "webhooks", "whatsapp"]

@@ -9,8 +9,8 @@ import dramatiq
 import structlog
 
 from domain.services.webhook_config import resubscribe_dropped
-from domain.services.webhooks.apply import ApplyContext, process_event
-from domain.services.webhooks.inbox import PROCESS_ACTOR, unprocessed
+from domain.services.webhooks.apply import DEFERRED, ApplyContext, process_event
+from domain.services.webhooks.inbox import PROCESS_ACTOR, requeue_stale
 from tasks.broker import actor_registrar
 from tasks.runtime import current
 from tasks.scheduler import PeriodicJob, periodic
@@ -18,24 +18,30 @@ from tasks.scheduler import PeriodicJob, periodic
 log = structlog.get_logger(__name__)
 
 SWEEP = "sweep_webhook_inbox"
-# A delivery still "received" this long after arriving was never queued or its worker died.
-STALE_AFTER = timedelta(seconds=30)
 
-periodic(PeriodicJob("webhook-sweeper", SWEEP, every=timedelta(minutes=1)))
+periodic(PeriodicJob("webhook-sweeper", SWEEP, every=timedelta(minutes=1), sweeper=True))
+
+
+class WaitingForEarlierEvent(dramatiq.Retry):
+    """Raised so Dramatiq tries the delivery again after its backoff (an expected retry, not
+    logged as an error): part of it is about a message not stored yet (the delivery
+    overtook the one carrying that message)."""
 
 
 async def process_webhook_event(event_id: str) -> None:
     ctx = current()
-    apply = ApplyContext(ctx.uow, ctx.meta, ctx.vault, ctx.clock)
-    await process_event(apply, uuid.UUID(event_id))
+    apply = ApplyContext(ctx.uow, ctx.meta, ctx.vault, ctx.clock, ctx.recovery.webhook_defer)
+    if await process_event(apply, uuid.UUID(event_id)) == DEFERRED:
+        raise WaitingForEarlierEvent(event_id)
 
 
 async def sweep_webhook_inbox() -> None:
     ctx = current()
     async with ctx.uow() as uow:
-        stale = await unprocessed(uow, ctx.clock.now() - STALE_AFTER)
-    for event_id in stale:
-        ctx.jobs.enqueue(PROCESS_ACTOR, event_id=str(event_id))
+        # Still "received" long after it was queued: never sent (Redis was down), lost
+        # (Redis restarted), or its worker died.
+        stale = await requeue_stale(uow, ctx.clock.now(), ctx.recovery.webhook_retry_after)
+        await uow.commit()
     if stale:
         log.info("webhook_inbox_swept", requeued=len(stale))
 

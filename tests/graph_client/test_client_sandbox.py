@@ -207,7 +207,7 @@ async def test_conversations_with_nested_messages_and_follow_edge(
         c async for c in graph.conversations(page_id, page_token, fields=fields, limit=2)
     ]
     assert len(conversations) >= 3  # several pages of 2, spaced (the sandbox enforces 2/s)
-    assert pytest.approx(0.55) in clock.sleeps  # 2/s per Page, with a 10 % margin
+    assert pytest.approx(0.6) in clock.sleeps  # 2/s per Page, with a 20 % margin
     first = conversations[0]
     assert first["id"].startswith("t_")
     inline = first["messages"]["data"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -37,7 +38,9 @@ from domain.vault import TokenVault
 
 log = structlog.get_logger(__name__)
 
-APPLIED, DUPLICATE, IGNORED = "applied", "duplicate", "ignored"
+APPLIED, DUPLICATE, IGNORED, WAITING = "applied", "duplicate", "ignored", "waiting"
+# process_event's answer for a delivery left "received" to be tried again.
+DEFERRED = "deferred"
 
 
 @dataclass
@@ -46,6 +49,8 @@ class ApplyContext:
     meta: MetaGateway
     vault: TokenVault
     clock: Clock
+    # How long an event about something not stored yet waits for it (settings.py).
+    defer: timedelta = timedelta(seconds=300)
 
 
 @dataclass
@@ -67,17 +72,37 @@ async def process_event(ctx: ApplyContext, event_id: uuid.UUID) -> str | None:
         if event.status in (WebhookEventStatus.PROCESSED.value, WebhookEventStatus.IGNORED.value):
             return event.status
         event.attempts += 1
-        raw = event.raw_body
+        event.queued_at = ctx.clock.now()  # in a worker's hands: the sweeper waits
+        raw, received_at = event.raw_body, event.received_at
         await uow.commit()
     try:
         body = orjson.loads(raw)
         units = parse_delivery(body) if isinstance(body, dict) else []
     except orjson.JSONDecodeError as exc:
         return await _finish(ctx, event_id, WebhookEventStatus.FAILED, f"not JSON: {exc}")
-    outcomes = [await apply_unit(ctx, unit, event_id) for unit in units]
+    waiting: list[str] = []
+    outcomes = [await apply_unit(ctx, unit, event_id, waiting) for unit in units]
+    if waiting:
+        what = ", ".join(dict.fromkeys(waiting))[:900]  # once, however many organizations
+        if ctx.clock.now() - received_at < ctx.defer:
+            # Kept "received": the worker's retry (or the sweeper) applies it once the
+            # message it is about has arrived; the units applied already are not redone.
+            await _note(ctx, event_id, f"waiting for {what}")
+            return DEFERRED
+        note = f"gave up waiting for {what}"
+        status = WebhookEventStatus.PROCESSED if APPLIED in outcomes else WebhookEventStatus.IGNORED
+        return await _finish(ctx, event_id, status, note)
     if not outcomes or all(o == IGNORED for o in outcomes):
         return await _finish(ctx, event_id, WebhookEventStatus.IGNORED, "nothing metasync manages")
     return await _finish(ctx, event_id, WebhookEventStatus.PROCESSED, None)
+
+
+async def _note(ctx: ApplyContext, event_id: uuid.UUID, error: str) -> None:
+    async with ctx.make_uow() as uow:
+        event = await uow.session.get(WebhookEvent, event_id)
+        assert event is not None
+        event.error = error
+        await uow.commit()
 
 
 async def _finish(
@@ -91,7 +116,15 @@ async def _finish(
     return status.value
 
 
-async def apply_unit(ctx: ApplyContext, unit: UnitEvent, event_id: uuid.UUID | None) -> str:
+async def apply_unit(
+    ctx: ApplyContext,
+    unit: UnitEvent,
+    event_id: uuid.UUID | None,
+    waiting: list[str] | None = None,
+) -> str:
+    """Apply one unit event to every organization it reaches. A unit about something not
+    stored yet is not recorded as applied: it is named in ``waiting`` (when given) and
+    applied on a later attempt."""
     if unit.kind == "unknown" or not unit.key:
         return IGNORED
     handler = handlers.HANDLERS.get(unit.kind)
@@ -116,7 +149,14 @@ async def apply_unit(ctx: ApplyContext, unit: UnitEvent, event_id: uuid.UUID | N
             except IntegrityError:
                 await uow.rollback()
                 continue
-            await handler(uow, target, unit, profile)
+            try:
+                await handler(uow, target, unit, profile)
+            except handlers.NotStoredYet as missing:
+                await uow.rollback()
+                if waiting is not None:
+                    waiting.append(str(missing))
+                outcome = WAITING
+                continue
             await uow.commit()
             outcome = APPLIED
     return outcome
@@ -154,7 +194,10 @@ async def _profile_if_new(ctx: ApplyContext, target: Target, unit: UnitEvent) ->
     """A first message from someone: their name and picture from the profile API, read
     before the transaction. A failure leaves a placeholder (the message is never lost) and
     the contact is filled by the next contacts sync."""
-    if unit.kind not in ("message", "postback") or not unit.person_id or target.page is None:
+    # An echo can be the first event of a contact too (the Page wrote first, or deliveries
+    # arrived out of order): the contact gets the same name either way.
+    kinds = ("message", "postback", "echo")
+    if unit.kind not in kinds or not unit.person_id or target.page is None:
         return None
     async with ctx.make_uow() as uow:
         known = (

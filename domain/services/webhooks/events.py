@@ -1,7 +1,8 @@
 """Parsing a delivery into unit events, each with the key Meta's ids give it.
 
-Pure functions over the decoded body, lenient with missing fields: an event metasync cannot
-read is returned as ``unknown`` (recorded, never fatal to the rest of the delivery).
+Pure functions over the decoded body, lenient with missing or mistyped fields: an event
+metasync cannot read is returned as ``unknown`` (recorded, never fatal to the rest of the
+delivery), and no shape of JSON makes the parser raise (tests/fuzz property-tests it).
 """
 
 from __future__ import annotations
@@ -29,32 +30,47 @@ class UnitEvent:
 
 
 def _ms(value: Any) -> datetime:
-    """Meta's timestamps: ms in Messenger/IG, seconds (as strings) in WhatsApp."""
+    """Meta's timestamps: ms in Messenger/IG, seconds (as strings) in WhatsApp. Anything
+    unreadable (not a number, out of datetime's range) is the time it was read."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
+        if number > 10**11:  # milliseconds
+            number /= 1000
+        return datetime.fromtimestamp(number, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
         return datetime.now(UTC)
-    if number > 10**11:  # milliseconds
-        number /= 1000
-    return datetime.fromtimestamp(number, UTC)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (Meta's shape, or nothing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _id(value: Any) -> str:
+    """An id field: Meta's ids are strings (a number is taken too); anything else is none."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
 def parse_delivery(body: dict[str, Any]) -> list[UnitEvent]:
     kind = body.get("object")
     out: list[UnitEvent] = []
-    for entry in body.get("entry") or []:
+    for entry in _list(body.get("entry")):
         if not isinstance(entry, dict):
             continue
-        owner = str(entry.get("id", ""))
+        owner = _id(entry.get("id"))
         if kind in ("page", "instagram"):
             platform = "instagram" if kind == "instagram" else "messenger"
-            for item in entry.get("messaging") or []:
+            for item in _list(entry.get("messaging")):
                 if isinstance(item, dict):
                     out.append(_messaging(owner, platform, item))
-            for change in entry.get("changes") or []:
+            for change in _list(entry.get("changes")):
                 if not isinstance(change, dict):
                     continue
-                value = change.get("value") or {}
+                value = _dict(change.get("value"))
                 if kind == "instagram" and change.get("field") == "messages":
                     # Instagram's changes[] shape carries a messaging item in ``value``.
                     out.append(_messaging(owner, platform, value))
@@ -63,15 +79,15 @@ def parse_delivery(body: dict[str, Any]) -> list[UnitEvent]:
                 else:
                     out.append(_unknown(owner, platform, change, entry))
         elif kind == "whatsapp_business_account":
-            for change in entry.get("changes") or []:
+            for change in _list(entry.get("changes")):
                 if isinstance(change, dict):
                     out.extend(_whatsapp(owner, change, entry))
     return out
 
 
 def _messaging(owner: str, platform: str, item: dict[str, Any]) -> UnitEvent:
-    sender = str((item.get("sender") or {}).get("id", ""))
-    recipient = str((item.get("recipient") or {}).get("id", ""))
+    sender = _id(_dict(item.get("sender")).get("id"))
+    recipient = _id(_dict(item.get("recipient")).get("id"))
     at = _ms(item.get("timestamp"))
     message = item.get("message")
     if isinstance(message, dict):
@@ -121,7 +137,7 @@ def _unknown(owner: str, platform: str, item: dict[str, Any], entry: dict[str, A
 
 def _whatsapp(owner: str, change: dict[str, Any], entry: dict[str, Any]) -> list[UnitEvent]:
     field_name = change.get("field")
-    value = change.get("value") or {}
+    value = _dict(change.get("value"))
     at = _ms(entry.get("time") or value.get("timestamp"))
     if field_name in (
         "message_template_status_update",
@@ -134,18 +150,17 @@ def _whatsapp(owner: str, change: dict[str, Any], entry: dict[str, Any]) -> list
         return [UnitEvent(field_name, key, owner, "whatsapp", at, value)]
     if field_name != "messages":
         return [UnitEvent("unknown", "", owner, "whatsapp", at, change)]
-    meta = value.get("metadata") or {}
-    phone = {"phone_number_id": meta.get("phone_number_id")}
+    phone = {"phone_number_id": _dict(value.get("metadata")).get("phone_number_id")}
     names = {
-        c.get("wa_id"): (c.get("profile") or {}).get("name")
-        for c in value.get("contacts") or []
+        _id(c.get("wa_id")): _dict(c.get("profile")).get("name")
+        for c in _list(value.get("contacts"))
         if isinstance(c, dict)
     }
     out: list[UnitEvent] = []
-    for message in value.get("messages") or []:
+    for message in _list(value.get("messages")):
         if not isinstance(message, dict):
             continue
-        wamid, person = str(message.get("id", "")), str(message.get("from", ""))
+        wamid, person = _id(message.get("id")), _id(message.get("from"))
         payload = {**message, **phone, "profile_name": names.get(person)}
         out.append(
             UnitEvent(
@@ -158,7 +173,7 @@ def _whatsapp(owner: str, change: dict[str, Any], entry: dict[str, Any]) -> list
                 person,
             )
         )
-    for status in value.get("statuses") or []:
+    for status in _list(value.get("statuses")):
         if not isinstance(status, dict):
             continue
         status_id, state = status.get("id"), status.get("status")
@@ -170,10 +185,10 @@ def _whatsapp(owner: str, change: dict[str, Any], entry: dict[str, Any]) -> list
                 "whatsapp",
                 _ms(status.get("timestamp")),
                 {**status, **phone},
-                str(status.get("recipient_id", "")) or None,
+                _id(status.get("recipient_id")) or None,
             )
         )
-    for error in value.get("errors") or []:
+    for error in _list(value.get("errors")):
         if isinstance(error, dict):
             key = f"wa-error:{owner}:{error.get('code')}:{entry.get('time') or value}"
             out.append(UnitEvent("wa_error", key[:400], owner, "whatsapp", at, {**error, **phone}))

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
     from domain.services.webhooks.apply import Target
 
 Profile = tuple[str | None, str | None] | None
+
+
+class NotStoredYet(Exception):
+    """The event is about something metasync has not stored yet (a reaction or a status
+    that overtook its message; a read before the conversation's first message). Meta does
+    not order deliveries, so the event waits for it instead of being dropped."""
+
+
 Handler = Callable[[UnitOfWork, "Target", UnitEvent, Profile], Awaitable[None]]
 
 
@@ -101,11 +109,13 @@ async def _conversation(
     )
     conv = (
         await uow.session.execute(
-            select(Conversation).where(
+            select(Conversation)
+            .where(
                 scope,
                 Conversation.contact_id == contact.id,
                 Conversation.deleted_at.is_(None),
             )
+            .with_for_update()  # see CONCURRENT below
         )
     ).scalar_one_or_none()
     if conv is None:
@@ -160,7 +170,9 @@ async def _insert_message(
     if existing is not None:
         return None
     status = (
-        MessageStatus.SENT if direction == MessageDirection.OUTBOUND else MessageStatus.RECEIVED
+        _status_from_watermarks(conv, at)
+        if direction == MessageDirection.OUTBOUND
+        else MessageStatus.RECEIVED
     )
     row = Message(
         id=uuid.uuid4(),
@@ -181,6 +193,15 @@ async def _insert_message(
     if direction == MessageDirection.INBOUND:
         conv.unread_count += 1
     return row
+
+
+def _status_from_watermarks(conv: Conversation, at: datetime) -> MessageStatus:
+    """A read or delivery receipt that arrived before this message covers it already."""
+    if conv.read_watermark is not None and at <= conv.read_watermark:
+        return MessageStatus.READ
+    if conv.delivery_watermark is not None and at <= conv.delivery_watermark:
+        return MessageStatus.DELIVERED
+    return MessageStatus.SENT
 
 
 async def on_message(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
@@ -225,6 +246,7 @@ async def _conversation_of(uow: UnitOfWork, target: Target, unit: UnitEvent) -> 
                 Contact.platform_user_id == unit.person_id,
                 Contact.platform == unit.platform,
             )
+            .with_for_update(of=Conversation)  # see CONCURRENT below
         )
     ).scalar_one_or_none()
 
@@ -254,7 +276,7 @@ def _watermark(value: Any, default: datetime) -> datetime:
 async def on_delivery(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
     conv = await _conversation_of(uow, target, unit)
     if conv is None:
-        return
+        raise NotStoredYet(f"conversation with {unit.person_id}")
     mark = _watermark(unit.payload.get("watermark"), unit.at)
     await _advance(uow, conv, MessageStatus.DELIVERED, mark)
     conv.delivery_watermark = max(filter(None, [conv.delivery_watermark, mark]))
@@ -264,7 +286,7 @@ async def on_delivery(uow: UnitOfWork, target: Target, unit: UnitEvent, profile:
 async def on_read(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
     conv = await _conversation_of(uow, target, unit)
     if conv is None:
-        return
+        raise NotStoredYet(f"conversation with {unit.person_id}")
     mark = _watermark(unit.payload.get("watermark"), unit.at)
     await _advance(uow, conv, MessageStatus.READ, mark)
     conv.read_watermark = max(filter(None, [conv.read_watermark, mark]))
@@ -276,17 +298,41 @@ async def _message_by_mid(uow: UnitOfWork, target: Target, mid: Any) -> Message 
         return None
     return (
         await uow.session.execute(
-            select(Message).where(
+            select(Message)
+            .where(
                 Message.organization_id == target.organization_id,
                 Message.meta_message_id == str(mid),
             )
+            .with_for_update()  # see CONCURRENT below
         )
     ).scalar_one_or_none()
 
 
-async def on_reaction(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
-    message = await _message_by_mid(uow, target, unit.payload.get("mid"))
+# CONCURRENT: workers apply events of one conversation at the same time. Its counters and
+# watermarks, and a message's status and reactions, are read, changed and written back, so
+# the rows are locked until the event's transaction ends (PostgreSQL; SQLite has a single
+# writer anyway). Without it two new messages counted one unread, and a late "delivered"
+# could overwrite a "read" committed in between (found by bench/webhook_loss.py).
+
+
+async def _stored_message(uow: UnitOfWork, target: Target, mid: Any) -> Message | None:
+    """The message ``mid`` names; it may not be stored yet (None when no mid at all)."""
+    if not mid:
+        return None
+    message = await _message_by_mid(uow, target, mid)
     if message is None:
+        raise NotStoredYet(f"message {mid}")
+    return message
+
+
+async def on_reaction(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
+    """One reaction per person; the newest wins (a late older one changes nothing)."""
+    message = await _stored_message(uow, target, unit.payload.get("mid"))
+    if message is None:
+        return
+    at = unit.at.isoformat()
+    current = next((r for r in message.reactions if r.get("by") == unit.person_id), None)
+    if current is not None and str(current.get("at") or "") > at:
         return
     mine = [r for r in message.reactions if r.get("by") != unit.person_id]
     if unit.payload.get("action") != "unreact":
@@ -295,6 +341,7 @@ async def on_reaction(uow: UnitOfWork, target: Target, unit: UnitEvent, profile:
                 "by": unit.person_id,
                 "reaction": unit.payload.get("reaction"),
                 "emoji": unit.payload.get("emoji"),
+                "at": at,
             }
         )
     message.reactions = mine
@@ -314,15 +361,16 @@ async def on_postback(uow: UnitOfWork, target: Target, unit: UnitEvent, profile:
 
 
 async def on_edit(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
-    message = await _message_by_mid(uow, target, unit.payload.get("mid"))
-    if message is not None:
+    message = await _stored_message(uow, target, unit.payload.get("mid"))
+    # The newest edit wins, whichever arrives last.
+    if message is not None and (message.edited_at is None or unit.at >= message.edited_at):
         message.text = unit.payload.get("text", message.text)
         message.edited_at = unit.at
 
 
 async def on_unsend(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
     """The person took the message back: its content goes, its place in the thread stays."""
-    message = await _message_by_mid(uow, target, unit.payload.get("mid"))
+    message = await _stored_message(uow, target, unit.payload.get("mid"))
     if message is not None:
         message.deleted, message.text, message.attachments = True, None, []
 
@@ -335,14 +383,23 @@ async def on_feed(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Pro
     post_id = str(value.get("post_id") or "")
     if not post_id:
         return
+    # A video post is known to metasync by its video's id when metasync published it.
+    known_ids = [post_id, *([str(value["video_id"])] if value.get("video_id") else [])]
     post = (
-        await uow.session.execute(
-            select(Post).where(
-                Post.organization_id == target.organization_id, Post.meta_post_id == post_id
+        (
+            await uow.session.execute(
+                select(Post).where(
+                    Post.organization_id == target.organization_id,
+                    Post.meta_post_id.in_(known_ids),
+                )
             )
         )
-    ).scalar_one_or_none()
+        .scalars()
+        .first()
+    )
     verb = value.get("verb")
+    if post is None and verb == "add" and await _publishing_it(uow, target, value):
+        return  # metasync's own post, in flight: the publisher records it, not a mirror row
     if post is None and verb in ("add", "edited"):
         post = Post(
             id=uuid.uuid4(),
@@ -362,6 +419,26 @@ async def on_feed(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Pro
         post.deleted_at = unit.at
     elif value.get("message") is not None:
         post.message = value.get("message")
+
+
+async def _publishing_it(uow: UnitOfWork, target: Target, value: dict[str, Any]) -> bool:
+    """Whether the added post is one metasync is publishing itself and has no Meta id for
+    yet: its webhook can beat the publish call's answer, or come when that answer was lost.
+    Such a post is stored ``processing`` (or ``unconfirmed``) before Meta is called."""
+    assert target.page is not None
+    author = (value.get("from") or {}).get("id")
+    if author is not None and str(author) != target.page.meta_page_id:
+        return False
+    message = value.get("message")
+    in_flight = select(Post.id).where(
+        Post.organization_id == target.organization_id,
+        Post.page_id == target.page.id,
+        Post.meta_post_id.is_(None),
+        Post.deleted_at.is_(None),
+        Post.status.in_([PostStatus.PROCESSING.value, PostStatus.UNCONFIRMED.value]),
+        Post.message.is_(None) if message is None else Post.message == message,
+    )
+    return (await uow.session.execute(in_flight.limit(1))).first() is not None
 
 
 async def on_wa_message(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
@@ -395,7 +472,7 @@ def whatsapp_content(message: dict[str, Any]) -> tuple[str | None, list[dict[str
 
 
 async def on_wa_status(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
-    message = await _message_by_mid(uow, target, unit.payload.get("id"))
+    message = await _stored_message(uow, target, unit.payload.get("id"))
     if message is None:
         return
     try:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -41,7 +41,7 @@ def inspect_body(raw: bytes) -> tuple[str | None, list[str], str | None]:
     if not isinstance(body, dict):
         return None, [], "body is not a JSON object"
     kind = body.get("object")
-    if kind not in KNOWN_OBJECTS:
+    if not isinstance(kind, str) or kind not in KNOWN_OBJECTS:  # a list is not hashable
         return str(kind) if kind is not None else None, [], f"unknown object {kind!r}"
     entries = body.get("entry")
     if not isinstance(entries, list):
@@ -84,6 +84,7 @@ async def store_delivery(uow: UnitOfWork, raw: bytes, now: datetime) -> Stored:
         "status": status,
         "error": problem,
         "received_at": now,
+        "queued_at": None if problem else now,
         "attempts": 0,
     }
     dialect = uow.session.bind.dialect.name if uow.session.bind else "sqlite"
@@ -121,6 +122,45 @@ async def unprocessed(uow: UnitOfWork, older_than: datetime, limit: int = 500) -
         .limit(limit)
     )
     return list((await uow.session.execute(stmt)).scalars())
+
+
+# Each attempt doubles how long the sweeper leaves an event alone, up to 32 times.
+MAX_BACKOFF_DOUBLINGS = 5
+
+
+async def requeue_stale(
+    uow: UnitOfWork, now: datetime, retry_after: timedelta, limit: int = 500
+) -> list[uuid.UUID]:
+    """Queue again (after the caller commits) deliveries still "received" whose processing
+    was last queued or picked up ``retry_after`` x 2^attempts ago: their job was lost with
+    Redis, never sent, or died with its worker. Events still waiting in a long queue are
+    left alone for longer each time, so a backlog is not multiplied by re-sends."""
+    age = func.coalesce(WebhookEvent.queued_at, WebhookEvent.received_at)
+    rows = (
+        await uow.session.execute(
+            select(WebhookEvent.id, age, WebhookEvent.attempts)
+            .where(
+                WebhookEvent.status == WebhookEventStatus.RECEIVED.value, age < now - retry_after
+            )
+            .order_by(age)
+            .limit(limit)
+        )
+    ).all()
+    due = [
+        event_id
+        for event_id, last, attempts in rows
+        if last <= now - retry_after * 2 ** min(attempts, MAX_BACKOFF_DOUBLINGS)
+    ]
+    if due:
+        await uow.session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(due))
+            .values(queued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for event_id in due:
+        uow.enqueue(PROCESS_ACTOR, event_id=str(event_id))
+    return due
 
 
 async def select_for_replay(

@@ -55,6 +55,7 @@ def routes(sandbox: Sandbox) -> list[BaseRoute]:
         Route("/_control/webhooks/flush", wrap(_flush), methods=["POST"]),
         Route("/_control/webhooks/verify", wrap(_verify), methods=["POST"]),
         Route("/_control/sender_actions", wrap(_sender_actions), methods=["GET"]),
+        Route("/_control/calls", wrap(_calls), methods=["GET", "DELETE"]),
         Route("/_control/simulate/{kind}", wrap(_simulate), methods=["POST"]),
     ]
 
@@ -155,6 +156,12 @@ async def _verify(sandbox: Sandbox, body: dict[str, Any]) -> Any:
 
 async def _sender_actions(sandbox: Sandbox, body: dict[str, Any]) -> Any:
     return {"data": sandbox.sender_actions}
+
+
+async def _calls(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    if body["_method"] == "DELETE":
+        sandbox.clear_calls()
+    return {"data": sandbox.calls()}
 
 
 async def _simulate(sandbox: Sandbox, body: dict[str, Any]) -> Any:

@@ -200,6 +200,7 @@ def create_container(ctx: Ctx, ig: IGUser) -> dict[str, Any]:
         created_at=ctx.now,
         image_url=image_url,
         video_url=video_url,
+        cover_url=ctx.param("cover_url"),
         caption=ctx.param("caption"),
         children=children,
         is_carousel_item=ctx.bool_param("is_carousel_item", False),
@@ -269,7 +270,8 @@ def _media_from(ctx: Ctx, ig: IGUser, container: IGContainer) -> IGMedia:
         timestamp=ctx.now,
         caption=container.caption,
         media_url=container.image_url or container.video_url,
-        thumbnail_url=container.image_url if container.video_url else None,
+        # A video's thumbnail is its cover when one was given (a reel's cover_url).
+        thumbnail_url=(container.cover_url or container.image_url) if container.video_url else None,
         permalink=f"https://www.instagram.com/{path}/{shortcode}/",
         shortcode=shortcode,
         children=children_media,

@@ -411,7 +411,9 @@ def create_video(ctx: Ctx, page: Page) -> dict[str, Any]:
             created_by_app=True,
         )
         video.post_id = post.id
-        feed_event(ctx.core, page, post_feed_value(page, post, "video"))
+        # Meta's feed change for a video names the video as well as its post.
+        value = {**post_feed_value(page, post, "video"), "video_id": video.id}
+        feed_event(ctx.core, page, value)
     return {"id": video.id}
 
 
@@ -454,6 +456,20 @@ def delete_photo(ctx: Ctx, photo: Photo) -> dict[str, Any]:
         raise unsupported_request("DELETE", photo.id)
     page.photos.remove(photo)
     del ctx.store.objects[photo.id]
+    return {"success": True}
+
+
+@route(Video, None, "DELETE")
+def delete_video(ctx: Ctx, video: Video) -> dict[str, Any]:
+    """Deleting a Page video removes the post it made as well."""
+    page = ctx.store.page(video.page_id)
+    assert page is not None
+    require_page_token(ctx, page)
+    post = ctx.store.get(video.post_id) if video.post_id else None
+    if isinstance(post, Post):
+        delete_post(ctx, post)
+    page.videos.remove(video)
+    del ctx.store.objects[video.id]
     return {"success": True}
 
 

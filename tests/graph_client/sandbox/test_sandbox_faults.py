@@ -109,3 +109,29 @@ async def test_hourly_budgets_refuse_like_meta(
     assert response.json()["error"]["code"] == 80001
     buc = json.loads(response.headers["x-business-use-case-usage"])
     assert buc[page["id"]][0]["call_count"] == 100
+
+
+async def test_applied_faults_keep_the_effect_and_lose_the_answer(
+    sandbox: Sandbox, graph: Graph, page_token: str, page: dict[str, str]
+) -> None:
+    feed = f"/v25.0/{page['id']}/feed"
+    rule = {"times": 1, "method": "POST", "path": f"^/{page['id']}/feed$", "applied": True}
+    lost_answer = {"kind": "server_error", "status": 502, "body": "empty", **rule}
+    sandbox.set_faults({"rules": [lost_answer]})
+    lost = await graph.post(feed, token=page_token, json={"message": "Made, answer lost"})
+    assert (lost.status_code, lost.content) == (502, b"")
+    sandbox.set_faults({"rules": [{"kind": "timeout", "mode": "raise", **rule}]})
+    with pytest.raises(httpx.ReadTimeout):
+        await graph.post(feed, token=page_token, json={"message": "Made, timed out"})
+    # A call that fails on its own answers its own error: nothing was applied.
+    sandbox.set_faults({"rules": [{"kind": "server_error", "status": 502, **rule}]})
+    refused = await graph.post(feed, token=page_token, json={})
+    assert refused.json()["error"]["code"] == 100
+
+    listed = await graph.get(feed, token=page_token, fields="message", limit=10)
+    messages = [p.get("message") for p in listed.json()["data"]]
+    assert messages.count("Made, answer lost") == 1
+    assert messages.count("Made, timed out") == 1
+    assert sandbox.core.faults.describe()["rules"][0]["applied"] is True
+    with pytest.raises(ValueError, match="applied"):
+        sandbox.set_faults({"rules": [{"kind": "rate_limit", "applied": True}]})
