@@ -58,6 +58,9 @@ async def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
+            # Another client holding a lock here (an earlier run's leftover process) would make
+            # the DROP wait forever; fail the session with a clear error instead.
+            await conn.execute(text("SET LOCAL lock_timeout = '60s'"))
             await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
     finally:
