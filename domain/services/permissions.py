@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     OPERATE_WEBHOOKS = "see and replay webhook deliveries"
     MANAGE_TEMPLATES = "create, edit or delete WhatsApp message templates"
     MANAGE_SYNC_SCHEDULES = "change a Page's sync schedule"
+    CONFIGURE_WEBHOOKS = "change which webhook fields Meta sends and subscribe Pages to them"
 
 
 # Actions not listed here are open to every member.
@@ -30,6 +31,8 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.MANAGE_TEMPLATES: MANAGERS,
     # A schedule spends the organization's Graph API budget on every run it makes.
     Action.MANAGE_SYNC_SCHEDULES: MANAGERS,
+    # Unsubscribing a field stops Meta sending those events for every Page of the organization.
+    Action.CONFIGURE_WEBHOOKS: MANAGERS,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.services.permissions import Action
 from domain.services.webhook_config import PAGE_FIELDS, configure, get_config
 from resolvers.rest.common import (
     BOOLEAN,
@@ -13,6 +14,7 @@ from resolvers.rest.common import (
     NULLABLE_STRING,
     STRING,
     object_schema,
+    require,
 )
 from resolvers.rest.families import META_BUSINESS
 from resolvers.rest.meta_business import success_schema
@@ -51,6 +53,7 @@ async def get_webhook(ctx: RestContext) -> dict[str, Any]:
 
 
 async def configure_webhook(ctx: RestContext) -> dict[str, Any]:
+    require(ctx, Action.CONFIGURE_WEBHOOKS)
     services = ctx.services
     body = await ctx.json_body()
     token = body.get("verifyToken")
@@ -112,7 +115,8 @@ ENDPOINTS = [
         "POST",
         "/api/meta/webhook/configure",
         configure_webhook,
-        "Choose the webhook fields and subscribe every Page to them on Meta",
+        "Choose the webhook fields and subscribe every Page to them on Meta (owners and admins)",
+        errors=(400, 403),
         request_schema={
             "type": "object",
             "required": ["fields"],

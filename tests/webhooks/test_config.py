@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.services.webhook_config import resubscribe_dropped
 from server import Runtime
+from tests.conftest import add_member
 from tests.connections.conftest import SandboxServer
 from tests.sync.test_engine import connected
 
@@ -47,6 +48,15 @@ async def test_get_and_configure_apply_the_fields_on_meta(
         assert no_messages.json()["error"]["details"]["field"] == "fields.messages"
         anonymous = await client.get("/api/meta/webhook")
         assert anonymous.status_code == 401
+        # A plain member reads the configuration but may not change what Meta sends.
+        member = sandbox_server.headers(await add_member(sandbox_server.runtime, tenant))
+        assert (await client.get("/api/meta/webhook", headers=member)).status_code == 200
+        refused = await client.post(
+            "/api/meta/webhook/configure",
+            json={"verifyToken": token, "fields": {"messages": True, "feed": True}},
+            headers=member,
+        )
+        assert refused.status_code == 403, refused.text
 
     page_token = next(
         p["access_token"] for p in sandbox_server.sandbox.info()["pages"]
