@@ -3,6 +3,7 @@ sandbox, and its metasync extension GET/PUT /api/facebook/pages/{pageId}/sync-sc
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -123,6 +124,23 @@ async def test_schedule_crud_with_validation(
     assert again == saved
     bad_id = _error(await client.get(_schedule_path("not-a-page"), headers=tenant.headers), 400)
     assert bad_id["field"] == "pageId"
+
+
+async def test_first_saves_at_the_same_time_all_succeed(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    """Two operators saving a Page's first schedule at once: both are answered 200 (the
+    database's unique key picks the row, never a 500), and one of the saves is what stays."""
+    [seeded] = await seed_pages(runtime, tenant.org_id, conversations=0)
+    page_id = seeded.page.id
+    intervals = [60, 90, 120, 240]
+    answers = await asyncio.gather(
+        *(_put(client, tenant, page_id, {"incremental_interval_minutes": n}) for n in intervals)
+    )
+    assert [a.status_code for a in answers] == [200] * len(intervals), [a.text for a in answers]
+    stored = _ok(await client.get(_schedule_path(page_id), headers=tenant.headers))["schedule"]
+    assert stored["incremental_interval_minutes"] in intervals
+    assert stored["is_default"] is False
 
 
 async def test_another_organizations_page_answers_like_a_missing_one(

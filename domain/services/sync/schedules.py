@@ -25,6 +25,7 @@ from domain.errors import InvalidInputError, NotFoundError, RateLimitedError
 from domain.models import SyncRun, SyncSchedule
 from domain.ports import RateGate
 from domain.repositories.channels import PageRepository
+from domain.repositories.inserts import insert_or_ignore
 from domain.repositories.sync_schedules import (
     SyncScheduleRepository,
     syncable_pages_with_schedules,
@@ -112,18 +113,27 @@ async def update_schedule(
     repo = SyncScheduleRepository(uow.session, organization_id)
     row = await repo.of_page(page_id)
     if row is None:
+        # Two first saves at once: the unique (organization, Page) key lets one insert win
+        # and the other update the row it made, instead of failing on a duplicate.
         base = Schedule(page_id=page_id)
-        row = SyncSchedule(
-            id=uuid.uuid4(),
-            organization_id=organization_id,
-            page_id=page_id,
-            enabled=base.enabled,
-            contacts_interval_minutes=base.contacts_interval_minutes,
-            incremental_interval_minutes=base.incremental_interval_minutes,
-            full_sync_hour=base.full_sync_hour,
-            selected_fields=None,
+        await insert_or_ignore(
+            uow.session,
+            SyncSchedule,
+            {
+                "id": uuid.uuid4(),
+                "organization_id": organization_id,
+                "page_id": page_id,
+                "enabled": base.enabled,
+                "contacts_interval_minutes": base.contacts_interval_minutes,
+                "incremental_interval_minutes": base.incremental_interval_minutes,
+                "full_sync_hour": base.full_sync_hour,
+                "selected_fields": None,
+            },
+            ["organization_id", "page_id"],
         )
-        uow.session.add(row)
+        row = await repo.of_page(page_id)
+        if row is None:  # inserted above, or by the concurrent save that won
+            raise RuntimeError(f"the sync schedule of Page {page_id} vanished while saved")
     for key, value in values.items():
         setattr(row, key, value)
     await uow.session.flush()

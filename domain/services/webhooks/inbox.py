@@ -14,10 +14,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.models import WebhookEvent, WebhookEventStatus
+from domain.repositories.inserts import insert_or_ignore
 from domain.uow import UnitOfWork
 
 KNOWN_OBJECTS = {"page", "instagram", "whatsapp_business_account"}
@@ -87,13 +86,7 @@ async def store_delivery(uow: UnitOfWork, raw: bytes, now: datetime) -> Stored:
         "queued_at": None if problem else now,
         "attempts": 0,
     }
-    dialect = uow.session.bind.dialect.name if uow.session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["body_sha256"])
-    )
-    result = await uow.session.execute(stmt)
-    created = bool(getattr(result, "rowcount", 0))
+    created = await insert_or_ignore(uow.session, WebhookEvent, values, ["body_sha256"])
     if not created:
         existing = (
             await uow.session.execute(
