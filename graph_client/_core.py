@@ -243,6 +243,8 @@ class _Core:
         spacing: Spacing | None,
     ) -> dict[str, Any]:
         scopes = [APP_SCOPE] if object_id is None else [APP_SCOPE, object_scope(object_id)]
+        if spacing is not None:
+            scopes.append(_spacing_scope(spacing))
         cap = self._config.rate_limit_max_wait_seconds
         wait = await self._limiter.reserve(scopes, spacing=spacing, max_wait=cap)
         if wait > cap:
@@ -298,10 +300,17 @@ class _Core:
         else:
             breaker.record_success()  # the host answered sensibly
         if isinstance(err, RateLimitedError):
-            hold = err.retry_after
-            if hold is None:
+            hold, held = err.retry_after, self._block_scopes(err, object_id)
+            if hold is None and err.code == 613 and spacing is not None:
+                # The per-second limit of a spaced edge (2 conversations calls a second per
+                # Page), tripped when network jitter bunched our spaced calls on arrival: one
+                # rolling second clears it. Hold that edge only, and let the call be retried
+                # then, instead of holding all the Page's calls for a minute.
+                hold = err.retry_after = 1.0 + spacing.interval
+                held = [_spacing_scope(spacing)]
+            elif hold is None:
                 hold = self._config.rate_limit_block_seconds
-            await self._limiter.block(self._block_scopes(err, object_id), hold)
+            await self._limiter.block(held, hold)
         raise err
 
     @staticmethod
@@ -389,3 +398,8 @@ def _decode(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _spacing_scope(spacing: Spacing) -> str:
+    """The limiter scope that holds one spaced edge (after its per-second limit was hit)."""
+    return f"spacing:{spacing.key}"

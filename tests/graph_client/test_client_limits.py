@@ -139,6 +139,36 @@ async def test_conversations_are_spaced_to_two_calls_per_second_per_page(
     assert clock.now == before
 
 
+async def test_a_conversations_613_waits_one_window_and_holds_only_that_edge(
+    make_client: Callable[..., GraphClient], clock: Any
+) -> None:
+    """Jitter can bunch spaced calls on arrival: Meta's per-second 613 is then waited out
+    (one rolling second) and the call retried, without holding the Page for a minute."""
+    meta = Meta(clock)
+    rate_limited = {"error": {"message": "(#613) Calls to this api have exceeded the rate limit.",
+                              "type": "OAuthException", "code": 613}}  # fmt: skip
+    answers = iter([httpx.Response(400, json=rate_limited)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "/conversations" in request.url.path:
+            answer = next(answers, None)
+            if answer is not None:
+                meta.calls.append((clock.now, request))
+                return answer
+        return meta(request)
+
+    client = make_client(handler)
+    meta.pages = {"": {"data": [{"id": "t_1"}], "paging": {"cursors": {"after": "1"}}}}
+    ids = [c["id"] async for c in client.conversations(PAGE, TOKEN)]
+    assert ids == ["t_1"]
+    [first, retried] = [t for t, _ in meta.calls]
+    assert retried - first == pytest.approx(1.6)  # one second plus the 0.6 s spacing
+
+    before = clock.now
+    await client.get_page(PAGE, TOKEN)  # the Page's other calls were never held
+    assert clock.now == before
+
+
 async def test_clients_sharing_a_limiter_share_holds(
     make_client: Callable[..., GraphClient], clock: Any
 ) -> None:
