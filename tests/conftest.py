@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and SERVICES and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI with services configured: {report.longrepr}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the event-loop threads Dramatiq's AsyncIO middleware left running.
+
+    Each worker boot starts one (not a daemon) and records it in a process-wide slot; when
+    tests run two workers in one process at once (the app's embedded worker and a test's
+    own), the later boot overwrites the slot and the earlier thread is never stopped, so the
+    interpreter would wait for it forever after the last test. One worker per process, as
+    in production, never leaks one.
+    """
+    from dramatiq.asyncio import EventLoopThread
+
+    for thread in threading.enumerate():
+        if isinstance(thread, EventLoopThread) and thread.is_alive():
+            thread.stop()  # type: ignore[no-untyped-call]
 
 
 async def _reset_postgres(url: str) -> None:
