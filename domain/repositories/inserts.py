@@ -9,6 +9,12 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 async def insert_or_ignore(
@@ -16,8 +22,22 @@ async def insert_or_ignore(
 ) -> bool:
     """Insert ``values`` unless a row with the same ``conflict`` columns exists; True when
     this call created it."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
-    result = await session.execute(stmt)
+    stmt = _insert(session)(model).values(**values)
+    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=list(conflict)))
     return bool(getattr(result, "rowcount", 0))
+
+
+async def insert_many_or_ignore(
+    session: AsyncSession,
+    model: Any,
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+    returning: InstrumentedAttribute[Any],
+) -> set[Any]:
+    """One statement inserting every row whose ``conflict`` columns are new; the
+    ``returning`` column of the rows it created."""
+    if not rows:
+        return set()
+    stmt = _insert(session)(model).values(list(rows))
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict)).returning(returning)
+    return set((await session.execute(stmt)).scalars())

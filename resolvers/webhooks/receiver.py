@@ -7,14 +7,16 @@ happens in a worker. A missing or wrong signature is a 401 and nothing is stored
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 import structlog
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from domain.services.webhooks.inbox import store_delivery
+from domain.services.webhooks.inbox import Stored, store_deliveries
 from resolvers.services import AppServices
+from resolvers.webhooks.group_commit import GroupCommitInbox
 
 log = structlog.get_logger(__name__)
 
@@ -23,6 +25,12 @@ MAX_BODY = 3 * 1024 * 1024  # Meta's documented maximum payload
 
 
 def routes(services: AppServices, verify_token: str) -> list[Route]:
+    async def store_many(raws: Sequence[bytes]) -> list[Stored]:
+        async with services.uow() as uow:
+            return await store_deliveries(uow, raws, services.clock.now())
+
+    inbox = GroupCommitInbox(store_many)
+
     async def verify(request: Request) -> Response:
         params = request.query_params
         given = params.get("hub.verify_token", "")
@@ -46,8 +54,7 @@ def routes(services: AppServices, verify_token: str) -> list[Route]:
         if not services.verify_signature(raw, signature):
             log.warning("webhook_signature_rejected", has_signature=signature is not None)
             return PlainTextResponse("Unauthorized", status_code=401)
-        async with services.uow() as uow:
-            stored = await store_delivery(uow, raw, services.clock.now())
+        stored = await inbox.store(raw)
         log.info(
             "webhook_stored",
             event_id=str(stored.event_id),

@@ -93,6 +93,29 @@ async def test_unreadable_bodies_are_kept_as_failed_and_acknowledged(
         assert event.raw_body == body
 
 
+async def test_a_burst_is_stored_whole_each_delivery_once(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Deliveries arriving together share transactions (group commit); each is still
+    answered only once stored, a redelivery in the same burst is the same row, and an
+    unreadable one among them is kept as failed without failing the others."""
+    bodies = [
+        json.dumps({"object": "page", "entry": [], "burst": uuid.uuid4().hex}).encode()
+        for _ in range(60)
+    ]
+    broken = b"{broken " + uuid.uuid4().hex.encode()
+    posted = [*bodies, bodies[0], bodies[1], broken, bodies[0]]
+    answers = await asyncio.gather(
+        *(client.post("/webhooks/meta", content=b, headers=signed(runtime, b)) for b in posted)
+    )
+    assert [a.status_code for a in answers] == [200] * len(posted)
+    for body in bodies:
+        [event] = await _events(runtime, body)
+        assert (event.raw_body, event.status) == (body, "received")
+    [failed] = await _events(runtime, broken)
+    assert failed.status == "failed"
+
+
 async def test_oversized_bodies_are_refused(client: httpx.AsyncClient, runtime: Runtime) -> None:
     body = b'{"object":"page","entry":[],"pad":"' + b"x" * (3 * 1024 * 1024) + b'"}'
     response = await client.post("/webhooks/meta", content=body, headers=signed(runtime, body))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ import orjson
 from sqlalchemy import func, select, update
 
 from domain.models import WebhookEvent, WebhookEventStatus
-from domain.repositories.inserts import insert_or_ignore
+from domain.repositories.inserts import insert_many_or_ignore
 from domain.uow import UnitOfWork
 
 KNOWN_OBJECTS = {"page", "instagram", "whatsapp_business_account"}
@@ -70,37 +71,55 @@ def _ids(value: Any) -> set[str]:
 async def store_delivery(uow: UnitOfWork, raw: bytes, now: datetime) -> Stored:
     """Insert-or-ignore the delivery and, when new and well-formed, queue its processing
     (sent after commit). Commits."""
-    digest = hashlib.sha256(raw).hexdigest()
-    kind, keys, problem = inspect_body(raw)
-    status = WebhookEventStatus.FAILED.value if problem else WebhookEventStatus.RECEIVED.value
-    event_id = uuid.uuid4()
-    values = {
-        "id": event_id,
-        "object": kind[:40] if kind else None,
-        "raw_body": raw,
-        "body_sha256": digest,
-        "dedup_keys": keys,
-        "status": status,
-        "error": problem,
-        "received_at": now,
-        "queued_at": None if problem else now,
-        "attempts": 0,
-    }
-    created = await insert_or_ignore(uow.session, WebhookEvent, values, ["body_sha256"])
-    if not created:
-        existing = (
-            await uow.session.execute(
-                select(WebhookEvent.id, WebhookEvent.status).where(
-                    WebhookEvent.body_sha256 == digest
-                )
-            )
-        ).one()
-        await uow.commit()
-        return Stored(existing[0], False, existing[1])
-    if problem is None:
-        uow.enqueue(PROCESS_ACTOR, event_id=str(event_id))
+    [stored] = await store_deliveries(uow, [raw], now)
+    return stored
+
+
+async def store_deliveries(uow: UnitOfWork, raws: Sequence[bytes], now: datetime) -> list[Stored]:
+    """:func:`store_delivery` for several deliveries in one transaction (one insert, one
+    commit): what each answers is the same as if it had been stored alone. Identical bytes
+    are one row, the first of them ``created``. Commits."""
+    digests = [hashlib.sha256(raw).hexdigest() for raw in raws]
+    rows: dict[str, dict[str, Any]] = {}
+    for raw, digest in zip(raws, digests, strict=True):
+        if digest in rows:
+            continue
+        kind, keys, problem = inspect_body(raw)
+        rows[digest] = {
+            "id": uuid.uuid4(),
+            "object": kind[:40] if kind else None,
+            "raw_body": raw,
+            "body_sha256": digest,
+            "dedup_keys": keys,
+            "status": (WebhookEventStatus.FAILED if problem else WebhookEventStatus.RECEIVED).value,
+            "error": problem,
+            "received_at": now,
+            "queued_at": None if problem else now,
+            "attempts": 0,
+        }
+    created = await insert_many_or_ignore(
+        uow.session, WebhookEvent, list(rows.values()), ["body_sha256"], WebhookEvent.body_sha256
+    )
+    known: dict[str, tuple[uuid.UUID, str]] = {}
+    if len(created) < len(rows):
+        earlier = select(WebhookEvent.body_sha256, WebhookEvent.id, WebhookEvent.status).where(
+            WebhookEvent.body_sha256.in_([d for d in rows if d not in created])
+        )
+        for digest, event_id, status in await uow.session.execute(earlier):
+            known[digest] = (event_id, status)
+    for digest, row in rows.items():  # in order of arrival
+        if digest not in created:
+            continue
+        known[digest] = (row["id"], row["status"])
+        if row["error"] is None:
+            uow.enqueue(PROCESS_ACTOR, event_id=str(row["id"]))
     await uow.commit()
-    return Stored(event_id, True, status)
+    out: list[Stored] = []
+    for digest in digests:
+        event_id, status = known[digest]
+        out.append(Stored(event_id, digest in created, status))
+        created.discard(digest)  # the same bytes again in this batch: already stored
+    return out
 
 
 async def unprocessed(uow: UnitOfWork, older_than: datetime, limit: int = 500) -> list[uuid.UUID]:
