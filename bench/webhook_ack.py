@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.raw_http import Pool, request_bytes
 from bench.report import Figure
 from graph_client.signature import sign_payload_sha256
 from settings import DEV_META_APP_SECRET
@@ -41,36 +43,46 @@ def _body() -> bytes:
     return json.dumps(event).encode()
 
 
-async def _open_loop(client: httpx.AsyncClient, url: str, secret: str) -> list[float]:
-    latencies: list[float] = []
-
-    async def one() -> None:
+def _requests(count: int, path: str, secret: str) -> list[bytes]:
+    """Signed deliveries prepared before the clock starts (each a new message id)."""
+    out = []
+    for _ in range(count):
         body = _body()
         headers = {"X-Hub-Signature-256": sign_payload_sha256(body, secret)}
+        out.append(request_bytes("127.0.0.1", path, body, headers))
+    return out
+
+
+async def _open_loop(pool: Pool, path: str, secret: str) -> list[float]:
+    """RATE requests a second on a fixed schedule, whatever the answers' latency."""
+    latencies: list[float] = []
+
+    async def one(request: bytes) -> None:
         start = time.perf_counter()
-        response = await client.post(url, content=body, headers=headers)
+        await pool.post(request)
         latencies.append(time.perf_counter() - start)
-        response.raise_for_status()
 
     tasks = []
+    requests = _requests(RATE * SECONDS, path, secret)
     start = time.perf_counter()
-    for i in range(RATE * SECONDS):
+    for i, request in enumerate(requests):
         await asyncio.sleep(max(0.0, start + i / RATE - time.perf_counter()))
-        tasks.append(asyncio.create_task(one()))
+        tasks.append(asyncio.create_task(one(request)))
     await asyncio.gather(*tasks)
     return latencies
 
 
-async def _closed_loop(client: httpx.AsyncClient, url: str, secret: str) -> float:
+async def _closed_loop(pool: Pool, path: str, secret: str) -> float:
+    """CONCURRENCY clients posting back to back: the sustained receipt rate."""
     done = 0
     deadline = time.perf_counter() + BURST_SECONDS
+    # Made as they are needed (a few microseconds each): how many fit is what is measured.
+    requests = (_requests(1, path, secret)[0] for _ in itertools.count())
 
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < deadline:
-            body = _body()
-            headers = {"X-Hub-Signature-256": sign_payload_sha256(body, secret)}
-            (await client.post(url, content=body, headers=headers)).raise_for_status()
+            await pool.post(next(requests))
             done += 1
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -122,7 +134,6 @@ async def _serving(command: list[str], env: dict[str, str], port: int) -> AsyncI
 
 async def run() -> list[Figure]:
     results: dict[str, tuple[float, float]] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     with tempfile.TemporaryDirectory() as tmp:
         servers = {
             "echo": (["-m", "bench.echo_server", "{port}"], {}, "/echo"),
@@ -131,12 +142,13 @@ async def run() -> list[Figure]:
         for name, (command, env, path) in servers.items():
             port = free_port()
             argv = [part.format(port=port) for part in command]
-            async with (
-                _serving(argv, env, port) as base,
-                httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client,
-            ):
-                latencies = await _open_loop(client, path, SECRET)
-                rate = await _closed_loop(client, path, SECRET)
+            async with _serving(argv, env, port):
+                pool = Pool("127.0.0.1", port, size=64)
+                try:
+                    latencies = await _open_loop(pool, path, SECRET)
+                    rate = await _closed_loop(pool, path, SECRET)
+                finally:
+                    pool.close()
             results[name] = (_p99(latencies), rate)
     (echo_p99, echo_rate), (ours_p99, ours_rate) = results["echo"], results["metasync"]
     return [
