@@ -110,6 +110,16 @@ def _metasync_env(tmp: str) -> dict[str, str]:
     return env
 
 
+async def _migrate(env: dict[str, str]) -> None:
+    """Services mode does not migrate on start (the embedded default does)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "server.py", "migrate", cwd=ROOT, env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    if await proc.wait() != 0:
+        raise RuntimeError("server.py migrate failed")
+
+
 @contextlib.asynccontextmanager
 async def _serving(command: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
     """A server in its own process (so the load generator does not share its core)."""
@@ -142,6 +152,8 @@ async def run() -> list[Figure]:
         for name, (command, env, path) in servers.items():
             port = free_port()
             argv = [part.format(port=port) for part in command]
+            if name == "metasync" and os.environ.get("BENCH_DATABASE_URL"):
+                await _migrate(env)
             async with _serving(argv, env, port):
                 pool = Pool("127.0.0.1", port, size=64)
                 try:
