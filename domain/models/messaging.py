@@ -127,6 +127,8 @@ class Message(IdMixin, TimestampMixin, Base):
     text: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     reply_to_meta_id: Mapped[str | None] = mapped_column(String(256))
+    # One entry per person: {by, reaction, emoji, at}; a reaction taken back stays as
+    # {by, at, removed: true} so that an older react delivered late cannot revive it.
     reactions: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     created_time: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default=MessageStatus.RECEIVED.value)

@@ -45,10 +45,10 @@ def _receipt(page: str, person: str, kind: str, at: int) -> dict[str, Any]:
                               "timestamp": at, kind: {"watermark": at}})  # fmt: skip
 
 
-def _reaction(page: str, person: str, mid: str, at: int) -> dict[str, Any]:
+def _reaction(page: str, person: str, mid: str, at: int, action: str = "react") -> dict[str, Any]:
     return _page_event(page, {"sender": {"id": person}, "recipient": {"id": page}, "timestamp": at,
                               "reaction": {"reaction": "love", "emoji": "\u2764\ufe0f",
-                                           "action": "react", "mid": mid}})  # fmt: skip
+                                           "action": action, "mid": mid}})  # fmt: skip
 
 
 class Inbox:
@@ -138,6 +138,25 @@ async def test_a_reaction_that_overtakes_its_message_waits_for_it(
     reactions = (await inbox.message(tenant, mid)).reactions
     assert [(r["by"], r["reaction"]) for r in reactions] == [(person, "love")]
     assert (await inbox.event(reaction)).error is None
+
+
+async def test_a_react_delivered_after_the_newer_unreact_does_not_revive_it(
+    sandbox_server: SandboxServer, runtime: Runtime
+) -> None:
+    tenant, page = await connected(sandbox_server, runtime, "unreact")
+    inbox = Inbox(sandbox_server, runtime, timedelta(minutes=5))
+    person, _ = _person(sandbox_server, page.meta_page_id)
+    pid, mid = page.meta_page_id, f"m_{uuid.uuid4().hex}"
+    assert await inbox.deliver(_message(pid, person, mid, T0, echo=True)) == "processed"
+    unreact = _reaction(pid, person, mid, T0 + 2000, action="unreact")
+    assert await inbox.deliver(unreact) == "processed"
+    assert await inbox.deliver(_reaction(pid, person, mid, T0 + 1000)) == "processed"
+    reactions = (await inbox.message(tenant, mid)).reactions
+    assert [r for r in reactions if not r.get("removed")] == []
+    # A newer react after all that is the person's reaction again.
+    assert await inbox.deliver(_reaction(pid, person, mid, T0 + 3000)) == "processed"
+    reactions = (await inbox.message(tenant, mid)).reactions
+    assert [(r["by"], r["reaction"]) for r in reactions] == [(person, "love")]
 
 
 async def test_an_event_whose_message_never_comes_is_dropped_after_the_wait_with_the_reason(

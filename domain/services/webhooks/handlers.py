@@ -326,7 +326,9 @@ async def _stored_message(uow: UnitOfWork, target: Target, mid: Any) -> Message 
 
 
 async def on_reaction(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
-    """One reaction per person; the newest wins (a late older one changes nothing)."""
+    """One reaction per person; the newest wins (a late older one changes nothing). Taking a
+    reaction back leaves a ``removed`` entry carrying its time, so a react that Meta
+    delivers after the newer unreact cannot bring it back."""
     message = await _stored_message(uow, target, unit.payload.get("mid"))
     if message is None:
         return
@@ -335,16 +337,16 @@ async def on_reaction(uow: UnitOfWork, target: Target, unit: UnitEvent, profile:
     if current is not None and str(current.get("at") or "") > at:
         return
     mine = [r for r in message.reactions if r.get("by") != unit.person_id]
-    if unit.payload.get("action") != "unreact":
-        mine.append(
-            {
-                "by": unit.person_id,
-                "reaction": unit.payload.get("reaction"),
-                "emoji": unit.payload.get("emoji"),
-                "at": at,
-            }
-        )
-    message.reactions = mine
+    if unit.payload.get("action") == "unreact":
+        entry = {"by": unit.person_id, "reaction": None, "emoji": None, "at": at, "removed": True}
+    else:
+        entry = {
+            "by": unit.person_id,
+            "reaction": unit.payload.get("reaction"),
+            "emoji": unit.payload.get("emoji"),
+            "at": at,
+        }
+    message.reactions = [*mine, entry]
 
 
 async def on_postback(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
