@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from starlette.requests import ClientDisconnect, Request
@@ -15,8 +16,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from domain.services.webhooks.inbox import Stored, store_deliveries
+from domain.uow import UnitOfWork
 from resolvers.services import AppServices
-from resolvers.webhooks.group_commit import GroupCommitInbox
+from resolvers.webhooks.group_commit import GroupCommitInbox, Job
 
 log = structlog.get_logger(__name__)
 
@@ -25,11 +27,20 @@ MAX_BODY = 3 * 1024 * 1024  # Meta's documented maximum payload
 
 
 def routes(services: AppServices, verify_token: str) -> list[Route]:
-    async def store_many(raws: Sequence[bytes]) -> list[Stored]:
-        async with services.uow() as uow:
-            return await store_deliveries(uow, raws, services.clock.now())
+    async def store_many(raws: Sequence[bytes]) -> tuple[list[Stored], list[Job]]:
+        held = _HeldJobs()
+        async with UnitOfWork(services.session_factory, held, services.bus) as uow:
+            stored = await store_deliveries(uow, raws, services.clock.now())
+        return stored, held.jobs
 
-    inbox = GroupCommitInbox(store_many)
+    def send_jobs(jobs: list[Job]) -> None:
+        for actor_name, kwargs in jobs:
+            try:
+                services.jobs.enqueue(actor_name, **kwargs)
+            except Exception as exc:  # broker down: the sweeper sends it once it is back
+                log.warning("enqueue_after_commit_failed", actor=actor_name, error=str(exc))
+
+    inbox = GroupCommitInbox(store_many, send_jobs)
 
     async def verify(request: Request) -> Response:
         params = request.query_params
@@ -68,6 +79,16 @@ def routes(services: AppServices, verify_token: str) -> list[Route]:
         out.append(Route(path, verify, methods=["GET"]))
         out.append(Route(path, receive, methods=["POST"]))
     return out
+
+
+class _HeldJobs:
+    """A JobQueue that keeps the jobs a commit would send, to send them after the 200."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def enqueue(self, actor_name: str, **kwargs: Any) -> None:
+        self.jobs.append((actor_name, kwargs))
 
 
 async def _read_bounded(request: Request) -> bytes | None:
