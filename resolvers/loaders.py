@@ -20,6 +20,7 @@ from domain.models import (
     MetaConnection,
     Page,
     Post,
+    PostComment,
     SyncRun,
     SyncSchedule,
     Template,
@@ -39,6 +40,7 @@ from domain.repositories.messaging import (
     ConversationRepository,
     MessageRepository,
 )
+from domain.repositories.post_comments import PostCommentRepository
 from domain.repositories.posts import PostFilter, PostRepository
 from domain.repositories.sync_runs import SyncRunRepository
 from domain.repositories.sync_schedules import SyncScheduleRepository
@@ -49,6 +51,7 @@ from domain.services.post_analytics import PostMetrics, post_metrics
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+P = TypeVar("P", bound=Hashable)  # a parent key: a row id, or a Meta id
 R = TypeVar("R", bound=OrgScoped[Any])
 
 Key = tuple[Hashable, ...]
@@ -81,6 +84,11 @@ class RequestLoaders:
     media_of_instagram: DataLoader[Key, Slice[Post]]
     media_count_of_instagram: DataLoader[Key, int]
     post_metrics: DataLoader[uuid.UUID, PostMetrics | None]
+    post_comment: DataLoader[uuid.UUID, PostComment | None]
+    # Comments hang off Meta's post id (see PostComment), so these are keyed by it.
+    comments_of_post: DataLoader[Key, Slice[PostComment]]
+    comment_count_of_post: DataLoader[str, int]
+    comment_by_meta_id: DataLoader[str, PostComment | None]
     sync_schedule_of_page: DataLoader[uuid.UUID, SyncSchedule | None]
     template: DataLoader[uuid.UUID, Template | None]
     templates_of_account: DataLoader[Key, Slice[Template]]
@@ -254,6 +262,23 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
         found = await post_metrics(repo.session, repo.organization_id, list(posts.values()))
         return {**found}
 
+    async def post_comments(
+        repo: PostCommentRepository, keys: list[Key]
+    ) -> dict[Key, Slice[PostComment]]:
+        async def run(params: Key, ids: list[str]) -> dict[str, Slice[PostComment]]:
+            first, after = params
+            return await repo.first_by_posts(ids, first=int(str(first)), after=_opt_str(after))
+
+        return await _grouped(keys, run, str)
+
+    async def post_comment_counts(repo: PostCommentRepository, keys: list[str]) -> dict[str, int]:
+        return await repo.count_by_posts(keys)
+
+    async def comments_by_meta_id(
+        repo: PostCommentRepository, keys: list[str]
+    ) -> dict[str, PostComment | None]:
+        return {**await repo.by_meta_ids(keys)}
+
     empty: Slice[Any] = Slice(items=[], cursors=[], has_next=False)
     no_totals = PageTotals(conversations=0, contacts=0, messages=0)
     return RequestLoaders(
@@ -289,19 +314,24 @@ def _build(factory: async_sessionmaker[AsyncSession], org: uuid.UUID) -> Request
         media_of_instagram=DataLoader(repo_batch(PostRepository, ig_media, empty)),
         media_count_of_instagram=DataLoader(repo_batch(PostRepository, ig_media_counts, 0)),
         post_metrics=DataLoader(repo_batch(PostRepository, metrics_of_posts, None)),
+        post_comment=by_id(PostCommentRepository),
+        comments_of_post=DataLoader(repo_batch(PostCommentRepository, post_comments, empty)),
+        comment_count_of_post=DataLoader(repo_batch(PostCommentRepository, post_comment_counts, 0)),
+        comment_by_meta_id=DataLoader(repo_batch(PostCommentRepository, comments_by_meta_id, None)),
         sync_schedule_of_page=DataLoader(repo_batch(SyncScheduleRepository, sync_schedules, None)),
     )
 
 
 async def _grouped(
     keys: Sequence[Key],
-    run: Callable[[Key, list[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]],
+    run: Callable[[Key, list[P]], Awaitable[dict[P, V]]],
+    parent_type: type[P] = uuid.UUID,  # type: ignore[assignment]
 ) -> dict[Key, V]:
     """Keys are ``(parent id, *params)``; one query per distinct params (normally one)."""
-    groups: dict[Key, list[uuid.UUID]] = defaultdict(list)
+    groups: dict[Key, list[P]] = defaultdict(list)
     for key in keys:
         parent = key[0]
-        assert isinstance(parent, uuid.UUID)
+        assert isinstance(parent, parent_type)
         groups[key[1:]].append(parent)
     out: dict[Key, V] = {}
     for params, parents in groups.items():

@@ -23,6 +23,7 @@ from domain.models import (
     MetaConnection,
     Page,
     Post,
+    PostComment,
     SyncRun,
     SyncSchedule,
     Template,
@@ -66,6 +67,10 @@ class Loaders(Protocol):
     media_of_instagram: DataLoader[tuple[Hashable, ...], Slice[Post]]
     media_count_of_instagram: DataLoader[tuple[Hashable, ...], int]
     post_metrics: DataLoader[uuid.UUID, PostMetrics | None]
+    post_comment: DataLoader[uuid.UUID, PostComment | None]
+    comments_of_post: DataLoader[tuple[Hashable, ...], Slice[PostComment]]
+    comment_count_of_post: DataLoader[str, int]
+    comment_by_meta_id: DataLoader[str, PostComment | None]
 
 
 _current_loaders: ContextVar[Loaders | None] = ContextVar("metasync_loaders", default=None)

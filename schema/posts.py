@@ -92,6 +92,49 @@ class PostMetrics:
         )
 
 
+@strawberry.type(
+    description="A comment on a Facebook Page post, or a reply to one, as Meta's Page feed "
+    "webhook reported it (added, edited, hidden, removed: a removed one is no longer listed)."
+)
+class PostComment(Node):
+    meta_comment_id: str
+    parent_meta_comment_id: str | None = strawberry.field(
+        description="The comment this one replies to; null for a comment on the post itself."
+    )
+    author_meta_id: str | None
+    author_name: str | None
+    message: str | None
+    created_at: datetime = strawberry.field(description="When it was written, by Meta's clock.")
+    edited_at: datetime | None
+    hidden: bool = strawberry.field(description="Hidden on Facebook (by the Page).")
+    row: strawberry.Private[models.PostComment]
+
+    @classmethod
+    def from_domain(cls, row: models.PostComment) -> Self:
+        return cls(
+            **node_ids("PostComment", row.id),
+            meta_comment_id=row.meta_comment_id,
+            parent_meta_comment_id=row.parent_meta_comment_id,
+            author_meta_id=row.author_meta_id,
+            author_name=row.author_name,
+            message=row.message,
+            created_at=row.created_time,
+            edited_at=row.edited_at,
+            hidden=row.hidden,
+            row=row,
+        )
+
+    @strawberry.field(
+        description="The global id of the comment this one replies to; null for a comment on "
+        "the post itself, or when that comment is not stored (or was removed)."
+    )
+    async def parent_id(self, info: GraphInfo) -> strawberry.ID | None:
+        if self.row.parent_meta_comment_id is None:
+            return None
+        parent = await info.context.loaders.comment_by_meta_id.load(self.row.parent_meta_comment_id)
+        return node_ids("PostComment", parent.id)["id"] if parent else None
+
+
 @strawberry.type(description="A Facebook Page post or an Instagram media item.")
 class Post(Node):
     platform: PostPlatform
@@ -144,6 +187,28 @@ class Post(Node):
     async def metrics(self, info: GraphInfo) -> PostMetrics | None:
         found = await info.context.loaders.post_metrics.load(self.row.id)
         return PostMetrics.from_domain(found) if found else None
+
+    @strawberry.field(
+        description="Comments and replies on a Facebook post, oldest first, as Meta's Page "
+        "feed webhook reports them (removed ones are not listed; hidden ones are, flagged)."
+    )
+    async def comments(
+        self, info: GraphInfo, first: int | None = 50, after: str | None = None
+    ) -> Connection[PostComment]:
+        loaders = info.context.loaders
+        size = clamp_first(first)
+        meta_post_id = self.row.meta_post_id
+        if meta_post_id is None:  # not on Meta (yet): nothing to comment on
+            page: Slice[models.PostComment] = Slice(items=[], cursors=[], has_next=False)
+        else:
+            page = await loaders.comments_of_post.load((meta_post_id, size, after))
+
+        async def count() -> int:
+            return await loaders.comment_count_of_post.load(meta_post_id) if meta_post_id else 0
+
+        return Connection[PostComment].from_slice(
+            page, PostComment.from_domain, count, has_previous=after is not None
+        )
 
     @strawberry.field(description="The Page it was posted on (Instagram: the linked Page).")
     async def page(self, info: GraphInfo) -> Page | None:

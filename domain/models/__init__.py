@@ -18,6 +18,7 @@ from domain.models.channels import (
     WebhookConfig,
     WhatsAppAccount,
 )
+from domain.models.comments import PostComment
 from domain.models.messaging import (
     MESSAGE_STATUS_RANK,
     Contact,
@@ -65,6 +66,7 @@ __all__ = [
     "Page",
     "Platform",
     "Post",
+    "PostComment",
     "PostSnapshot",
     "PostStatus",
     "Role",

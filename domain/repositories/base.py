@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -22,6 +22,8 @@ from domain.pagination import (
 )
 
 M = TypeVar("M", bound=Base)
+# A parent key: a row id, or a Meta id for children linked by it (comments to their post).
+P = TypeVar("P", bound=Hashable)
 
 
 class OrgScoped(Generic[M]):
@@ -82,13 +84,13 @@ class OrgScoped(Generic[M]):
     async def slices_by_parent(
         self,
         parent: InstrumentedAttribute[Any],
-        parent_ids: Sequence[uuid.UUID],
+        parent_ids: Sequence[P],
         keys: Sequence[SortKey],
         *,
         first: int,
         after: str | None,
         where: Sequence[ColumnElement[bool]] = (),
-    ) -> dict[uuid.UUID, Slice[M]]:
+    ) -> dict[P, Slice[M]]:
         """The first ``first`` children of each parent, in one statement (a window query).
 
         This is what keeps nested connections at a constant statement count: one query for
@@ -111,7 +113,7 @@ class OrgScoped(Generic[M]):
             .where(sub.c.rank_in_parent <= first + 1)
             .order_by(sub.c[parent.key], sub.c.rank_in_parent)
         )
-        grouped: dict[uuid.UUID, list[M]] = defaultdict(list)
+        grouped: dict[P, list[M]] = defaultdict(list)
         for row in (await self.session.execute(stmt)).scalars():
             grouped[getattr(row, parent.key)].append(row)
         return {pid: make_slice(grouped.get(pid, []), first, keys) for pid in parent_ids}
@@ -119,9 +121,9 @@ class OrgScoped(Generic[M]):
     async def counts_by_parent(
         self,
         parent: InstrumentedAttribute[Any],
-        parent_ids: Sequence[uuid.UUID],
+        parent_ids: Sequence[P],
         where: Sequence[ColumnElement[bool]] = (),
-    ) -> dict[uuid.UUID, int]:
+    ) -> dict[P, int]:
         if not parent_ids:
             return {}
         stmt = (

@@ -27,6 +27,7 @@ from schema.posts import (
     CreatePostInput,
     EngagementPoint,
     Post,
+    PostComment,
     PostDeleted,
     PostFilterInput,
     PostStatus,
@@ -128,6 +129,11 @@ async def posts(
 async def post_node(info: GraphInfo, row_id: uuid.UUID) -> Post | None:
     row = await info.context.loaders.post.load(row_id)
     return Post.from_domain(row) if row else None
+
+
+async def post_comment_node(info: GraphInfo, row_id: uuid.UUID) -> PostComment | None:
+    row = await info.context.loaders.post_comment.load(row_id)
+    return PostComment.from_domain(row) if row else None
 
 
 async def account_analytics(

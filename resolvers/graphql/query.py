@@ -250,4 +250,5 @@ _NODE_RESOLVERS: dict[str, Callable[[GraphInfo, uuid.UUID], Awaitable[Node | Non
     "Organization": _organization,
     "User": _user,
     "Post": post_resolvers.post_node,
+    "PostComment": post_resolvers.post_comment_node,
 }

@@ -27,6 +27,7 @@ from domain.models import (
     MetaConnection,
     Page,
     Post,
+    PostComment,
     Template,
     WebhookEvent,
     WhatsAppAccount,
@@ -192,17 +193,10 @@ async def _instagram_media(w: World) -> Owned:
     return Owned(uuid.uuid4(), "InstagramMedia", media.id)
 
 
-async def _webhook_event(w: World) -> Owned:
-    """A delivery applied to A: a message the sandbox's Meta sends to A's Page, signed and
-    posted to the receiver, then applied as a worker would."""
+async def _deliver(w: World, payload: dict[str, object]) -> uuid.UUID:
+    """``payload`` as Meta's signed delivery to the receiver, then applied as a worker would."""
     services = w.server.runtime.services
-    mid = f"m_{uuid.uuid4().hex}"
-    body = json.dumps(
-        {"object": "page", "entry": [{"id": w.page.meta_page_id, "time": 1, "messaging": [{
-            "sender": {"id": "31000000000001"}, "recipient": {"id": w.page.meta_page_id},
-            "timestamp": 1767225600000, "message": {"mid": mid, "text": "hello"},
-        }]}]}
-    ).encode()  # fmt: skip
+    body = json.dumps(payload).encode()
     signature = sign_payload_sha256(body, w.server.runtime.settings.META_APP_SECRET)
     async with w.server.client() as http:
         answer = await http.post(
@@ -213,10 +207,42 @@ async def _webhook_event(w: World) -> Owned:
         stmt = select(WebhookEvent.id).where(
             WebhookEvent.body_sha256 == hashlib.sha256(body).hexdigest()
         )
-        event_id = (await session.execute(stmt)).scalar_one()
+        event_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
     ctx = ApplyContext(services.uow, services.meta, services.vault, services.clock)
     assert await process_event(ctx, event_id) == "processed"
+    return event_id
+
+
+async def _webhook_event(w: World) -> Owned:
+    """A delivery applied to A: a message the sandbox's Meta sends to A's Page."""
+    mid = f"m_{uuid.uuid4().hex}"
+    event_id = await _deliver(
+        w,
+        {"object": "page", "entry": [{"id": w.page.meta_page_id, "time": 1, "messaging": [{
+            "sender": {"id": "31000000000001"}, "recipient": {"id": w.page.meta_page_id},
+            "timestamp": 1767225600000, "message": {"mid": mid, "text": "hello"},
+        }]}]},
+    )  # fmt: skip
     return Owned(event_id, "WebhookEvent")
+
+
+async def _post_comment(w: World) -> Owned:
+    """A comment on a post of A's Page, both learnt from the Page's feed webhook."""
+    page = w.page.meta_page_id
+    post_id, comment_id = f"{page}_{uuid.uuid4().int % 10**15}", f"{uuid.uuid4().int % 10**15}"
+    for value in (
+        {"item": "status", "verb": "add", "post_id": post_id, "message": "A's post",
+         "from": {"id": page}, "created_time": 1767225600},
+        {"item": "comment", "verb": "add", "post_id": post_id, "comment_id": comment_id,
+         "parent_id": post_id, "message": "A's comment", "created_time": 1767225660,
+         "from": {"id": "31000000000001", "name": "A's customer"}},
+    ):  # fmt: skip
+        change = {"field": "feed", "value": value}
+        entry = {"id": page, "time": value["created_time"], "changes": [change]}
+        await _deliver(w, {"object": "page", "entry": [entry]})
+    row = await w._first(PostComment, PostComment.meta_comment_id == comment_id)
+    assert isinstance(row, PostComment)
+    return Owned(row.id, "PostComment", row.meta_comment_id)
 
 
 async def _organization(w: World) -> Owned:
@@ -245,6 +271,7 @@ FACTORIES: dict[str, Callable[[World], Awaitable[Owned]]] = {
     "template": _template,
     "sync_run": _sync_run,
     "post": _post,
+    "post_comment": _post_comment,
     "instagram_media": _instagram_media,
     "webhook_event": _webhook_event,
     "organization": _organization,

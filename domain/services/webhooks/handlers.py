@@ -21,6 +21,7 @@ from domain.models import (
     PostStatus,
     Template,
 )
+from domain.services.webhooks.comments import on_comment
 from domain.services.webhooks.events import UnitEvent
 from domain.services.whatsapp_templates import publish_status
 from domain.uow import UnitOfWork
@@ -378,8 +379,11 @@ async def on_unsend(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: P
 
 
 async def on_feed(uow: UnitOfWork, target: Target, unit: UnitEvent, profile: Profile) -> None:
-    """Page posts added, edited or removed (comments have no table yet: recorded only)."""
+    """Page posts added, edited or removed; comments on them (see ``comments``)."""
     value = unit.payload
+    if target.page is not None and value.get("item") == "comment":
+        await on_comment(uow, target, unit)
+        return
     if target.page is None or value.get("item") not in ("status", "post", "photo", "video"):
         return
     post_id = str(value.get("post_id") or "")
