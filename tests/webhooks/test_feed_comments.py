@@ -315,6 +315,16 @@ async def test_an_edit_that_overtakes_its_add_creates_the_comment_and_the_late_a
     assert node["createdAt"] == iso(T0)  # the add says when it was written
 
 
+async def test_two_edits_in_the_same_second_both_count(thread: Thread) -> None:
+    """Feed times are whole seconds: a second edit within the same second is a change of
+    its own (not a redelivery of the first), so its text is the comment's."""
+    cid = thread.comment_id()
+    await thread.deliver(thread.change(cid, "add", T0, message="Hello"))
+    await thread.deliver(thread.change(cid, "edited", T0 + 30, message="Hello, do you"))
+    await thread.deliver(thread.change(cid, "edited", T0 + 30, message="Hello, do you ship?"))
+    assert await thread.messages() == ["Hello, do you ship?"]
+
+
 async def test_a_late_edit_does_not_bring_a_removed_comment_back(thread: Thread) -> None:
     cid = thread.comment_id()
     await thread.deliver(thread.change(cid, "add", T0, message="Call me at 555-0100"))

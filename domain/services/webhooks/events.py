@@ -7,6 +7,8 @@ delivery), and no shape of JSON makes the parser raise (tests/fuzz property-test
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -127,7 +129,12 @@ def _messaging(owner: str, platform: str, item: dict[str, Any]) -> UnitEvent:
 def _feed(owner: str, value: dict[str, Any], entry: dict[str, Any]) -> UnitEvent:
     item = value.get("item")
     target = value.get("comment_id") or value.get("post_id")
-    key = f"feed:{item}:{target}:{value.get('verb')}:{entry.get('time')}"
+    # Feed times are whole seconds: two edits of one comment in the same second differ only
+    # in what they carry, so the key holds a digest of the change (a redelivery of the same
+    # change, however Meta batches it, has the same one).
+    canonical = json.dumps(value, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(canonical).hexdigest()[:16]
+    key = f"feed:{item}:{target}:{value.get('verb')}:{entry.get('time')}:{digest}"
     return UnitEvent("feed", key, owner, "messenger", _ms(entry.get("time")), value)
 
 
