@@ -71,6 +71,7 @@ from resolvers.rest.families import AUTO_CONNECT, RestError, family_for_path
 from resolvers.rest.openapi import build_openapi, docs_html
 from resolvers.rest.routing import Endpoint, error_response, to_route
 from resolvers.services import AppServices, SystemClock
+from resolvers.webhooks.receiver import inbox_for
 from resolvers.webhooks.receiver import routes as webhook_routes
 from schema import build_schema
 from settings import InsecureSettingsError, Settings
@@ -408,6 +409,7 @@ def create_app(
         ),
         services,
     )
+    webhook_inbox = inbox_for(services)
     routes: list[BaseRoute] = [
         *([Mount(SANDBOX_PREFIX, app=runtime.sandbox)] if runtime.sandbox else []),
         Route("/graphql", gql, methods=["GET", "POST"]),
@@ -415,7 +417,7 @@ def create_app(
         liveness,
         *(to_route(ep, services) for ep in endpoints),
         *oauth_routes(services),
-        *webhook_routes(services, settings.WEBHOOK_VERIFY_TOKEN),
+        *webhook_routes(services, settings.WEBHOOK_VERIFY_TOKEN, webhook_inbox),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
@@ -456,6 +458,8 @@ def create_app(
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            # Deliveries already acknowledged get their jobs sent before the broker closes.
+            await webhook_inbox.drain()
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             await close_runtime(runtime)

@@ -49,6 +49,15 @@ class GroupCommitInbox:
         self._writer = _running(self._writer, loop, self._write)
         return await done
 
+    async def drain(self) -> None:
+        """Wait until every delivery taken is stored and every job is handed to the broker
+        (on shutdown: the sweeper would otherwise send those jobs only later)."""
+        for _ in range(3):  # a write can start a send; a send never starts a write
+            pending = [t for t in (self._writer, self._sender) if t is not None and not t.done()]
+            if not pending:
+                return
+            await asyncio.gather(*pending, return_exceptions=True)
+
     async def _write(self) -> None:
         while self._waiting:
             batch = self._waiting[: self._max_batch]

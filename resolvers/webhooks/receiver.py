@@ -26,7 +26,9 @@ PATHS = ("/webhooks/meta", "/api/webhook", "/api/meta/webhook/events")
 MAX_BODY = 3 * 1024 * 1024  # Meta's documented maximum payload
 
 
-def routes(services: AppServices, verify_token: str) -> list[Route]:
+def inbox_for(services: AppServices) -> GroupCommitInbox:
+    """The group-commit inbox the receiver stores through (the app drains it on shutdown)."""
+
     async def store_many(raws: Sequence[bytes]) -> tuple[list[Stored], list[Job]]:
         held = _HeldJobs()
         async with UnitOfWork(services.session_factory, held, services.bus) as uow:
@@ -40,8 +42,10 @@ def routes(services: AppServices, verify_token: str) -> list[Route]:
             except Exception as exc:  # broker down: the sweeper sends it once it is back
                 log.warning("enqueue_after_commit_failed", actor=actor_name, error=str(exc))
 
-    inbox = GroupCommitInbox(store_many, send_jobs)
+    return GroupCommitInbox(store_many, send_jobs)
 
+
+def routes(services: AppServices, verify_token: str, inbox: GroupCommitInbox) -> list[Route]:
     async def verify(request: Request) -> Response:
         params = request.query_params
         given = params.get("hub.verify_token", "")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
+import threading
 import uuid
 
 import httpx
@@ -14,6 +16,7 @@ from sqlalchemy import func, select
 from domain.models import Conversation, Message, WebhookEvent
 from domain.services.webhooks.apply import ApplyContext, process_event
 from graph_client.signature import sign_payload_sha256
+from resolvers.webhooks.receiver import inbox_for
 from server import Runtime
 from tests.conftest import Tenant
 from tests.connections.conftest import SandboxServer
@@ -114,6 +117,35 @@ async def test_a_burst_is_stored_whole_each_delivery_once(
         assert (event.raw_body, event.status) == (body, "received")
     [failed] = await _events(runtime, broken)
     assert failed.status == "failed"
+
+
+class _SlowBroker:
+    """A broker that accepts jobs only once released (Redis stalled)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, object]]] = []
+        self.release = threading.Event()
+
+    def enqueue(self, actor_name: str, **kwargs: object) -> None:
+        self.release.wait(30)
+        self.sent.append((actor_name, kwargs))
+
+
+async def test_the_answer_does_not_wait_for_the_broker_and_shutdown_sends_what_is_left(
+    runtime: Runtime,
+) -> None:
+    """A delivery is answered once stored, not once its job reached the broker; on shutdown
+    the inbox is drained, so every stored delivery's job is handed over before exit."""
+    broker = _SlowBroker()
+    services = dataclasses.replace(runtime.services, jobs=broker)
+    inbox = inbox_for(services)
+    body = json.dumps({"object": "page", "entry": [], "n": uuid.uuid4().hex}).encode()
+    stored = await inbox.store(body)  # answered while the broker still holds the job
+    assert stored.created
+    assert broker.sent == []
+    broker.release.set()
+    await inbox.drain()
+    assert broker.sent == [("process_webhook_event", {"event_id": str(stored.event_id)})]
 
 
 async def test_oversized_bodies_are_refused(client: httpx.AsyncClient, runtime: Runtime) -> None:
