@@ -68,17 +68,11 @@ def _ids(value: Any) -> set[str]:
     return found
 
 
-async def store_delivery(uow: UnitOfWork, raw: bytes, now: datetime) -> Stored:
-    """Insert-or-ignore the delivery and, when new and well-formed, queue its processing
-    (sent after commit). Commits."""
-    [stored] = await store_deliveries(uow, [raw], now)
-    return stored
-
-
 async def store_deliveries(uow: UnitOfWork, raws: Sequence[bytes], now: datetime) -> list[Stored]:
-    """:func:`store_delivery` for several deliveries in one transaction (one insert, one
-    commit): what each answers is the same as if it had been stored alone. Identical bytes
-    are one row, the first of them ``created``. Commits."""
+    """Insert-or-ignore deliveries in one transaction (one insert, one commit) and, for each
+    new and well-formed one, queue its processing (sent after commit). What each answers is
+    the same as if it had been stored alone; identical bytes are one row, the first of them
+    ``created``. Commits."""
     digests = [hashlib.sha256(raw).hexdigest() for raw in raws]
     rows: dict[str, dict[str, Any]] = {}
     for raw, digest in zip(raws, digests, strict=True):
