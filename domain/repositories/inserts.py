@@ -8,12 +8,15 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
+def _insert(bound: AsyncSession | AsyncConnection) -> Any:
+    if isinstance(bound, AsyncConnection):
+        dialect = bound.dialect.name
+    else:
+        dialect = bound.bind.dialect.name if bound.bind else "sqlite"
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
@@ -28,18 +31,18 @@ async def insert_or_ignore(
 
 
 async def insert_many_or_ignore(
-    session: AsyncSession,
+    connection: AsyncConnection,
     model: Any,
     rows: Sequence[dict[str, Any]],
     conflict: Sequence[str],
     returning: InstrumentedAttribute[Any],
 ) -> set[Any]:
-    """Insert every row whose ``conflict`` columns are new; the ``returning`` column of the
-    rows it created. Runs as a Core statement on the session's connection: the ORM's
-    per-statement bookkeeping cost more than the insert itself on the webhook path."""
+    """Insert every row whose ``conflict`` columns are new, as one statement; the
+    ``returning`` column of the rows it created. A Core statement on a connection: the
+    ORM's per-statement bookkeeping cost more than the insert itself on the webhook path."""
     if not rows:
         return set()
-    stmt = _insert(session)(model.__table__).on_conflict_do_nothing(index_elements=list(conflict))
-    connection = await session.connection()
+    stmt = _insert(connection)(model.__table__)
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
     result = await connection.execute(stmt.returning(returning), list(rows))
     return set(result.scalars())

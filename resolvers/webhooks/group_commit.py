@@ -32,9 +32,17 @@ SendJobs = Callable[[list[Job]], None]
 
 
 class GroupCommitInbox:
-    def __init__(self, store_many: StoreMany, send_jobs: SendJobs, *, max_batch: int = 100) -> None:
+    def __init__(
+        self,
+        store_many: StoreMany,
+        send_jobs: SendJobs,
+        *,
+        close: Callable[[], Awaitable[None]] | None = None,
+        max_batch: int = 100,
+    ) -> None:
         self._store_many = store_many
         self._send_jobs = send_jobs
+        self._close = close
         self._max_batch = max_batch
         self._waiting: list[tuple[bytes, asyncio.Future[Stored]]] = []
         self._outbox: list[Job] = []
@@ -57,6 +65,12 @@ class GroupCommitInbox:
             if not pending:
                 return
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Drain, then release what storing holds (the writer's database connection)."""
+        await self.drain()
+        if self._close is not None:
+            await self._close()
 
     async def _write(self) -> None:
         while self._waiting:

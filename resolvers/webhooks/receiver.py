@@ -7,16 +7,17 @@ happens in a worker. A missing or wrong signature is a 401 and nothing is stored
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from domain.services.webhooks.inbox import Stored, store_deliveries
-from domain.uow import UnitOfWork
+from domain.database import WriterConnection
+from domain.services.webhooks.inbox import PROCESS_ACTOR, Stored, store_deliveries
 from resolvers.services import AppServices
 from resolvers.webhooks.group_commit import GroupCommitInbox, Job
 
@@ -27,13 +28,24 @@ MAX_BODY = 3 * 1024 * 1024  # Meta's documented maximum payload
 
 
 def inbox_for(services: AppServices) -> GroupCommitInbox:
-    """The group-commit inbox the receiver stores through (the app drains it on shutdown)."""
+    """The group-commit inbox the receiver stores through (the app drains and closes it on
+    shutdown)."""
+    writer = WriterConnection(services.engine)
+
+    async def store(raws: Sequence[bytes]) -> tuple[list[Stored], list[uuid.UUID]]:
+        async with writer.use() as connection:
+            return await store_deliveries(connection, raws, services.clock.now())
 
     async def store_many(raws: Sequence[bytes]) -> tuple[list[Stored], list[Job]]:
-        held = _HeldJobs()
-        async with UnitOfWork(services.session_factory, held, services.bus) as uow:
-            stored = await store_deliveries(uow, raws, services.clock.now())
-        return stored, held.jobs
+        try:
+            stored, new = await store(raws)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The kept connection was lost (PostgreSQL restarted): once more on a new one.
+            # Safe to repeat: a row the lost attempt did commit is found, not doubled.
+            stored, new = await store(raws)
+        return stored, [(PROCESS_ACTOR, {"event_id": str(event_id)}) for event_id in new]
 
     def send_jobs(jobs: list[Job]) -> None:
         for actor_name, kwargs in jobs:
@@ -42,7 +54,7 @@ def inbox_for(services: AppServices) -> GroupCommitInbox:
             except Exception as exc:  # broker down: the sweeper sends it once it is back
                 log.warning("enqueue_after_commit_failed", actor=actor_name, error=str(exc))
 
-    return GroupCommitInbox(store_many, send_jobs)
+    return GroupCommitInbox(store_many, send_jobs, close=writer.aclose)
 
 
 def routes(services: AppServices, verify_token: str, inbox: GroupCommitInbox) -> list[Route]:
@@ -83,16 +95,6 @@ def routes(services: AppServices, verify_token: str, inbox: GroupCommitInbox) ->
         out.append(Route(path, verify, methods=["GET"]))
         out.append(Route(path, receive, methods=["POST"]))
     return out
-
-
-class _HeldJobs:
-    """A JobQueue that keeps the jobs a commit would send, to send them after the 200."""
-
-    def __init__(self) -> None:
-        self.jobs: list[Job] = []
-
-    def enqueue(self, actor_name: str, **kwargs: Any) -> None:
-        self.jobs.append((actor_name, kwargs))
 
 
 async def _read_bounded(request: Request) -> bytes | None:

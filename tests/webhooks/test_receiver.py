@@ -11,14 +11,14 @@ import uuid
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from domain.models import Conversation, Message, WebhookEvent
 from domain.services.webhooks.apply import ApplyContext, process_event
 from graph_client.signature import sign_payload_sha256
 from resolvers.webhooks.receiver import inbox_for
 from server import Runtime
-from tests.conftest import Tenant
+from tests.conftest import Tenant, requires_postgres
 from tests.connections.conftest import SandboxServer
 from tests.sync.test_engine import connected
 
@@ -144,8 +144,34 @@ async def test_the_answer_does_not_wait_for_the_broker_and_shutdown_sends_what_i
     assert stored.created
     assert broker.sent == []
     broker.release.set()
-    await inbox.drain()
+    await inbox.aclose()
     assert broker.sent == [("process_webhook_event", {"event_id": str(stored.event_id)})]
+
+
+@requires_postgres
+async def test_a_dropped_database_connection_costs_meta_no_delivery(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The receiver keeps one connection open for the inbox; when PostgreSQL drops it
+    (restart, failover, an operator's pg_terminate_backend), the next delivery is still
+    stored and answered 200 on a new one, not failed back to Meta."""
+    first, second = (
+        json.dumps({"object": "page", "entry": [], "n": uuid.uuid4().hex}).encode()
+        for _ in range(2)
+    )
+    response = await client.post("/webhooks/meta", content=first, headers=signed(runtime, first))
+    assert response.status_code == 200
+    async with runtime.services.engine.connect() as admin:
+        dropped = await admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        assert any(dropped.scalars())
+    response = await client.post("/webhooks/meta", content=second, headers=signed(runtime, second))
+    assert response.status_code == 200
+    assert len(await _events(runtime, second)) == 1
 
 
 async def test_oversized_bodies_are_refused(client: httpx.AsyncClient, runtime: Runtime) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import WebhookEvent, WebhookEventStatus
 from domain.repositories.inserts import insert_many_or_ignore
@@ -68,11 +69,15 @@ def _ids(value: Any) -> set[str]:
     return found
 
 
-async def store_deliveries(uow: UnitOfWork, raws: Sequence[bytes], now: datetime) -> list[Stored]:
-    """Insert-or-ignore deliveries in one transaction (one insert, one commit) and, for each
-    new and well-formed one, queue its processing (sent after commit). What each answers is
-    the same as if it had been stored alone; identical bytes are one row, the first of them
-    ``created``. Commits."""
+async def store_deliveries(
+    connection: AsyncConnection, raws: Sequence[bytes], now: datetime
+) -> tuple[list[Stored], list[uuid.UUID]]:
+    """Insert-or-ignore deliveries as one statement on ``connection``; what each answers
+    (the same as if it had been stored alone: identical bytes are one row, the first of
+    them ``created``) and, in order of arrival, the new well-formed ones to process. The
+    caller commits (or runs this in autocommit, where the one insert is its own durable
+    transaction) and sends their jobs after: the rows carry ``queued_at``, so a job lost
+    before the broker is sent again by the sweeper."""
     digests = [hashlib.sha256(raw).hexdigest() for raw in raws]
     rows: dict[str, dict[str, Any]] = {}
     for raw, digest in zip(raws, digests, strict=True):
@@ -92,28 +97,28 @@ async def store_deliveries(uow: UnitOfWork, raws: Sequence[bytes], now: datetime
             "attempts": 0,
         }
     created = await insert_many_or_ignore(
-        uow.session, WebhookEvent, list(rows.values()), ["body_sha256"], WebhookEvent.body_sha256
+        connection, WebhookEvent, list(rows.values()), ["body_sha256"], WebhookEvent.body_sha256
     )
     known: dict[str, tuple[uuid.UUID, str]] = {}
     if len(created) < len(rows):
         earlier = select(WebhookEvent.body_sha256, WebhookEvent.id, WebhookEvent.status).where(
             WebhookEvent.body_sha256.in_([d for d in rows if d not in created])
         )
-        for digest, event_id, status in await uow.session.execute(earlier):
+        for digest, event_id, status in await connection.execute(earlier):
             known[digest] = (event_id, status)
+    to_process: list[uuid.UUID] = []
     for digest, row in rows.items():  # in order of arrival
         if digest not in created:
             continue
         known[digest] = (row["id"], row["status"])
         if row["error"] is None:
-            uow.enqueue(PROCESS_ACTOR, event_id=str(row["id"]))
-    await uow.commit()
+            to_process.append(row["id"])
     out: list[Stored] = []
     for digest in digests:
         event_id, status = known[digest]
         out.append(Stored(event_id, digest in created, status))
         created.discard(digest)  # the same bytes again in this batch: already stored
-    return out
+    return out, to_process
 
 
 async def unprocessed(uow: UnitOfWork, older_than: datetime, limit: int = 500) -> list[uuid.UUID]:
