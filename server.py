@@ -418,13 +418,14 @@ def create_app(
     webhook_inbox = inbox_for(services)
     runtime.closers.append(webhook_inbox.aclose)
     routes: list[BaseRoute] = [
+        # First: Starlette tries routes in order, and Meta's deliveries are the hot path.
+        *webhook_routes(services, settings.WEBHOOK_VERIFY_TOKEN, webhook_inbox),
         *([Mount(SANDBOX_PREFIX, app=runtime.sandbox)] if runtime.sandbox else []),
         Route("/graphql", gql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", gql),
         liveness,
         *(to_route(ep, services) for ep in endpoints),
         *oauth_routes(services),
-        *webhook_routes(services, settings.WEBHOOK_VERIFY_TOKEN, webhook_inbox),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Sequence
 
 import structlog
-from sqlalchemy.exc import DBAPIError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -39,11 +38,11 @@ def inbox_for(services: AppServices) -> GroupCommitInbox:
     async def store_many(raws: Sequence[bytes]) -> tuple[list[Stored], list[Job]]:
         try:
             stored, new = await store(raws)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            # The kept connection was lost (PostgreSQL restarted): once more on a new one.
-            # Safe to repeat: a row the lost attempt did commit is found, not doubled.
+        except Exception as exc:
+            # The writer's kept connection is dropped on any failure; the likely one is that
+            # PostgreSQL closed it (restart, failover), so once more on a new connection.
+            # Safe to repeat: a row the failed attempt did commit is found, not doubled.
+            log.info("webhook_store_retried", error=repr(exc))
             stored, new = await store(raws)
         return stored, [(PROCESS_ACTOR, {"event_id": str(event_id)}) for event_id in new]
 

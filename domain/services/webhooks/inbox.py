@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.models import WebhookEvent, WebhookEventStatus
-from domain.repositories.inserts import insert_many_or_ignore
+from domain.repositories.webhook_inbox import insert_deliveries
 from domain.uow import UnitOfWork
 
 KNOWN_OBJECTS = {"page", "instagram", "whatsapp_business_account"}
@@ -96,9 +96,7 @@ async def store_deliveries(
             "queued_at": None if problem else now,
             "attempts": 0,
         }
-    created = await insert_many_or_ignore(
-        connection, WebhookEvent, list(rows.values()), ["body_sha256"], WebhookEvent.body_sha256
-    )
+    created = await insert_deliveries(connection, list(rows.values()))
     known: dict[str, tuple[uuid.UUID, str]] = {}
     if len(created) < len(rows):
         earlier = select(WebhookEvent.body_sha256, WebhookEvent.id, WebhookEvent.status).where(
