@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.raw_http import Pool, request_bytes
 from bench.report import Figure
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The development app secret the metasync process runs with (no META_APP_SECRET set).
 SECRET = DEV_META_APP_SECRET
 
-RATE, SECONDS, CONCURRENCY, BURST_SECONDS = 200, 5, 16, 3
+RATE, SECONDS, CONCURRENCY, BURST_SECONDS, ROUNDS = 200, 5, 16, 3, 3
 
 
 def _body() -> bytes:
@@ -110,6 +112,26 @@ def _metasync_env(tmp: str) -> dict[str, str]:
     return env
 
 
+async def _worker_idle(env: dict[str, str]) -> None:
+    """Embedded default: wait until the in-process worker has applied what the round
+    stored, so that work does not land in the echo's next round. (Services mode runs no
+    worker here: the jobs wait in Redis.)"""
+    if "REDIS_URL" in env:
+        return
+    engine = create_async_engine(env["DATABASE_URL"])
+    try:
+        for _ in range(600):
+            async with engine.connect() as conn:
+                waiting = await conn.scalar(
+                    text("SELECT count(*) FROM webhook_events WHERE status = 'received'")
+                )
+            if not waiting:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await engine.dispose()
+
+
 async def _migrate(env: dict[str, str]) -> None:
     """Services mode does not migrate on start (the embedded default does)."""
     proc = await asyncio.create_subprocess_exec(
@@ -143,29 +165,42 @@ async def _serving(command: list[str], env: dict[str, str], port: int) -> AsyncI
 
 
 async def run() -> list[Figure]:
-    results: dict[str, tuple[float, float]] = {}
+    """Both servers stay up while ROUNDS open-loop rounds alternate between them, so a
+    stall of the machine (another process's disk flush, a checkpoint) lands in one round
+    of one server, not in the whole comparison: the p99 figure is the median of the
+    rounds' ratios, and every round is printed."""
     with tempfile.TemporaryDirectory() as tmp:
-        servers = {
-            "echo": (["-m", "bench.echo_server", "{port}"], {}, "/echo"),
-            "metasync": (["server.py", "--port", "{port}"], _metasync_env(tmp), "/webhooks/meta"),
-        }
-        for name, (command, env, path) in servers.items():
-            port = free_port()
-            argv = [part.format(port=port) for part in command]
-            if name == "metasync" and os.environ.get("BENCH_DATABASE_URL"):
-                await _migrate(env)
-            async with _serving(argv, env, port):
-                pool = Pool("127.0.0.1", port, size=64)
-                try:
-                    latencies = await _open_loop(pool, path, SECRET)
-                    rate = await _closed_loop(pool, path, SECRET)
-                finally:
-                    pool.close()
-            results[name] = (_p99(latencies), rate)
-    (echo_p99, echo_rate), (ours_p99, ours_rate) = results["echo"], results["metasync"]
+        echo_port, ours_port = free_port(), free_port()
+        env = _metasync_env(tmp)
+        if os.environ.get("BENCH_DATABASE_URL"):
+            await _migrate(env)
+        echo_cmd = ["-m", "bench.echo_server", str(echo_port)]
+        ours_cmd = ["server.py", "--port", str(ours_port)]
+        async with _serving(echo_cmd, {}, echo_port), _serving(ours_cmd, env, ours_port):
+            echo = Pool("127.0.0.1", echo_port, size=64)
+            ours = Pool("127.0.0.1", ours_port, size=64)
+            try:
+                rounds = []
+                for _ in range(ROUNDS):
+                    # Servers close keep-alive connections idle for 5 s: each round opens its own.
+                    echo.close()
+                    ours.close()
+                    echo_p99 = _p99(await _open_loop(echo, "/echo", SECRET))
+                    ours_p99 = _p99(await _open_loop(ours, "/webhooks/meta", SECRET))
+                    rounds.append((ours_p99, echo_p99))
+                    await _worker_idle(env)
+                echo.close()
+                echo_rate = await _closed_loop(echo, "/echo", SECRET)
+                ours.close()
+                ours_rate = await _closed_loop(ours, "/webhooks/meta", SECRET)
+            finally:
+                echo.close()
+                ours.close()
+    ratios = [o / e for o, e in rounds]
+    shown = ", ".join(f"{o * 1000:.1f}/{e * 1000:.1f}ms" for o, e in rounds)
     return [
-        Figure("webhook_ack.p99_vs_echo", ours_p99 / echo_p99, "<= 4",
-               f"{ours_p99 * 1000:.1f}ms echo={echo_p99 * 1000:.1f}ms at {RATE}/s"),
+        Figure("webhook_ack.p99_vs_echo", statistics.median(ratios), "<= 4",
+               f"rounds (ours/echo p99 at {RATE}/s): {shown}"),
         Figure("webhook_ack.rate_vs_echo", ours_rate / echo_rate, ">= 0.4",
                f"{ours_rate:.0f}/s echo={echo_rate:.0f}/s"),
     ]  # fmt: skip
