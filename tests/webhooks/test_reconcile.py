@@ -22,16 +22,14 @@ async def test_sync_adopts_the_webhook_conversation(
     await sandbox_server.sandbox.flush_webhooks()
     services = sandbox_server.runtime.services
     ctx = ApplyContext(services.uow, services.meta, services.vault, services.clock)
+    # This test's delivery only: the database is shared with the rest of the suite.
+    mid = str(sent["message_id"]).encode()
     async with services.session_factory() as session:
-        pending = (
-            (
-                await session.execute(
-                    select(WebhookEvent.id).where(WebhookEvent.status == "received")
-                )
-            )
-            .scalars()
-            .all()
+        received = await session.execute(
+            select(WebhookEvent.id, WebhookEvent.raw_body).where(WebhookEvent.status == "received")
         )
+        pending = [event_id for event_id, raw in received if mid in raw]
+    assert pending, "the simulated message's delivery is in the inbox"
     for event_id in pending:
         await process_event(ctx, event_id)
 
