@@ -41,7 +41,8 @@ def inbox_for(services: AppServices) -> GroupCommitInbox:
         except Exception as exc:
             # The writer's kept connection is dropped on any failure; the likely one is that
             # PostgreSQL closed it (restart, failover), so once more on a new connection.
-            # Safe to repeat: a row the failed attempt did commit is found, not doubled.
+            # Safe to repeat: a row the failed attempt did commit is found, not doubled (its
+            # job then comes from the sweeper, as the row was committed with queued_at).
             log.info("webhook_store_retried", error=repr(exc))
             stored, new = await store(raws)
         return stored, [(PROCESS_ACTOR, {"event_id": str(event_id)}) for event_id in new]
