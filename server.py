@@ -470,8 +470,9 @@ def create_app(
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
-            # Deliveries already acknowledged get their jobs sent before the broker closes.
-            await webhook_inbox.aclose()
+            # Deliveries already acknowledged get their jobs sent before the worker stops
+            # (close_runtime then releases the inbox's connection).
+            await webhook_inbox.drain()
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             await close_runtime(runtime)

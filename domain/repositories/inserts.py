@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 
-def _insert(bound: AsyncSession | AsyncConnection) -> Any:
-    if isinstance(bound, AsyncConnection):
-        dialect = bound.dialect.name
-    else:
-        dialect = bound.bind.dialect.name if bound.bind else "sqlite"
+def _insert(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
@@ -25,7 +21,8 @@ async def insert_or_ignore(
 ) -> bool:
     """Insert ``values`` unless a row with the same ``conflict`` columns exists; True when
     this call created it."""
-    stmt = _insert(session)(model).values(**values)
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    stmt = _insert(dialect)(model).values(**values)
     result = await session.execute(stmt.on_conflict_do_nothing(index_elements=list(conflict)))
     return bool(getattr(result, "rowcount", 0))
 
@@ -42,7 +39,7 @@ async def insert_many_or_ignore(
     ORM's per-statement bookkeeping cost more than the insert itself on the webhook path."""
     if not rows:
         return set()
-    stmt = _insert(connection)(model.__table__)
+    stmt = _insert(connection.dialect.name)(model.__table__)
     stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
     result = await connection.execute(stmt.returning(returning), list(rows))
     return set(result.scalars())
